@@ -1,0 +1,32 @@
+"""Training arrays: windows of the corpus as one-hot sequences."""
+
+import numpy as np
+
+
+def data_processing(corpus, values_indices, m=60, Tx=30):
+    """Cut m windows of Tx tokens from the corpus, as the course does.
+
+    Window i starts at a position drawn by NumPy's legacy generator seeded with 0
+    (one draw per window, like the course's np.random.seed(0) and
+    np.random.choice), so the windows are the course's.
+
+    Arguments:
+        corpus -- list of grammar tokens
+        values_indices -- dict token -> index in [0, n_values)
+        m -- number of windows (training examples)
+        Tx -- window length
+    Returns:
+        X -- (m, Tx, n_values) float32: X[i, 0] is zeros, X[i, t] the one-hot of token t
+        Y -- (Tx, m, n_values) float32: Y[t - 1, i] = X[i, t], and Y[Tx - 1] is zeros
+        n_values -- number of distinct values
+    """
+    n_values = len(set(corpus))
+    rng = np.random.RandomState(0)
+    X = np.zeros((m, Tx, n_values), dtype=np.float32)
+    for i in range(m):
+        start = rng.choice(len(corpus) - Tx)
+        for t in range(1, Tx):
+            X[i, t, values_indices[corpus[start + t]]] = 1
+    Y = np.zeros((Tx, m, n_values), dtype=np.float32)
+    Y[:-1] = np.swapaxes(X[:, 1:, :], 0, 1)
+    return X, Y, n_values
