@@ -1,0 +1,308 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Improvise a Jazz Solo with an LSTM Network
+#
+# In this notebook we teach a small recurrent network to improvise jazz. It learns from
+# one solo, Pat Metheny's "And Then I Knew", written as a sequence of musical *values*,
+# and then writes a new solo of its own over the same chords.
+#
+# You will:
+# - turn a MIDI recording into sequences a network can learn from;
+# - build an LSTM whose weights are shared across every time step, in Keras;
+# - sample new music from it, one value at a time, and hear the result.
+#
+# Run it as a script (`python lstm.py --help` lists the options) or open it as a
+# notebook (`jupytext --to ipynb lstm.py`). The first cell reads the command line;
+# in a notebook it takes the defaults.
+
+# %%
+import argparse
+import os
+import sys
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text}")
+    return value
+
+
+def seed_int(text):
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 4294967295, not {text}")
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Train the course's jazz LSTM on a solo and improvise a new one.")
+    parser.add_argument("--epochs", type=positive_int, default=100,
+                        help="passes over the 60 training windows (default: 100)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="seeds every random draw; the same seed writes the same files (default: 0)")
+    parser.add_argument("--midi", metavar="PATH", default=None,
+                        help="corpus MIDI file (default: data/original_metheny.mid, downloaded if missing)")
+    parser.add_argument("--out", metavar="PATH", default="output/my_music.midi",
+                        help="where to write the improvised MIDI (default: output/my_music.midi)")
+    return parser.parse_args(argv)
+
+
+def fail(message):
+    """Stop with one line that says what went wrong (exit status 2, as argparse does)."""
+    print(f"lstm.py: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+    # Inside Jupyter, sys.argv belongs to the kernel: use the defaults.
+    args = parse_args([] if "ipykernel" in sys.modules else None)
+    if os.path.isdir(args.out):
+        fail(f"{args.out}: is a folder; --out takes a file name such as output/my_music.midi")
+
+# %%
+import numpy as np
+
+from data_utils import corpus_file, generate_music, load_music_utils
+from preprocess import CorpusError, get_musical_data
+
+# %% [markdown]
+# ## 1 - Problem statement
+#
+# ### 1.1 - Dataset
+#
+# The solo has been cut into measures. Each note becomes a *value*: a token such as
+# `C,0.250,<M-2,m-6>` that says what kind of note it is relative to the chord under it
+# (C chord tone, S scale tone, A approach tone, X other), how long it lasts in quarter
+# notes, and how far it may move from the previous note. Think of values as the
+# characters of a text: the network learns which value tends to follow which.
+# A grammar then turns values back into notes, over a chord progression.
+#
+# `load_music_utils` parses the MIDI file into 193 values, 78 of them distinct,
+# and cuts 60 windows of 30 values for training:
+# - `X` has shape (m, Tx, 78): window i, step t, one-hot value. `X[i, 0]` is all zeros.
+# - `Y` has shape (Ty, m, 78): the same windows shifted one step left, so `Y[t]` is
+#   the value that follows `X[:, t]`. We lay it out time-major because the model
+#   will have one output per time step.
+
+# %%
+if __name__ == "__main__":
+    try:
+        midi_path = corpus_file(args.midi)
+        X, Y, n_values, indices_values = load_music_utils(midi_path)
+        chords, _ = get_musical_data(midi_path)
+    except CorpusError as error:
+        fail(error)
+    print("shape of X:", X.shape)
+    print("number of training examples:", X.shape[0])
+    print("Tx (length of sequence):", X.shape[1])
+    print("total # of unique values:", n_values)
+    print("Shape of Y:", Y.shape)
+
+# %% [markdown]
+# Now the deep-learning library. It is imported only once the data is loaded, so that a
+# mistyped option or a bad file is reported at once.
+
+# %%
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up log quiet
+
+import keras
+from keras import Input, Model, ops
+from keras.layers import Dense, LSTM, Reshape
+from keras.optimizers import Adam
+from keras.optimizers.schedules import InverseTimeDecay
+
+# %% [markdown]
+# ### 1.2 - Overview of our model
+#
+# We train on random 30-value snippets rather than the whole solo: it gives more
+# examples and keeps the sequences the same length. At each step t the LSTM reads
+# the value x⟨t⟩ and its memory (a⟨t-1⟩, c⟨t-1⟩) and predicts the next value ŷ⟨t⟩.
+#
+# ## 2 - Building the model
+#
+# One LSTM cell is applied 30 times, so all 30 steps share its weights. In Keras that
+# means creating each layer **once** and calling the same object at every step. These
+# are the three layer objects the course shares across steps:
+
+# %%
+n_a = 64  # number of units in the LSTM's hidden state
+
+
+def shared_layers(n_values, n_a=64):
+    """The three layers every time step shares: (reshapor, LSTM_cell, densor).
+
+    unroll=True runs each one-step call as plain operations instead of a loop,
+    which makes the 30-step graph much quicker to build; the maths is the same.
+    """
+    return (
+        Reshape((1, n_values)),
+        LSTM(n_a, return_state=True, unroll=True),
+        Dense(n_values, activation="softmax"),
+    )
+
+
+if __name__ == "__main__":
+    keras.utils.set_random_seed(args.seed)
+    reshapor, LSTM_cell, densor = shared_layers(n_values, n_a)
+
+# %% [markdown]
+# **`djmodel`** builds the training model. For every step t it:
+# 1. takes the t-th vector of X, shape (m, n_values);
+# 2. reshapes it to (m, 1, n_values), a sequence of length one, with `reshapor`;
+# 3. runs one step of `LSTM_cell` from the previous hidden and cell state;
+# 4. turns the hidden state into a softmax over values with `densor`, and keeps it.
+#
+# Slicing with `X[:, t, :]` adds a slice operation that remembers its own `t`. The course
+# used `Lambda(lambda x: X[:, t, :])`; Keras 3 re-runs a Lambda's function each time it
+# traces the model, when `t` has become 29, so every step would read the last value.
+
+# %%
+def djmodel(Tx, n_a, n_values):
+    """The training model: Tx steps of the shared LSTM_cell.
+
+    Arguments:
+        Tx -- length of the sequences
+        n_a -- units in the LSTM
+        n_values -- number of distinct values
+    Returns:
+        a keras Model from [X (m, Tx, n_values), a0 (m, n_a), c0 (m, n_a)]
+        to a list of Tx softmax outputs, each (m, n_values)
+    """
+    X = Input(shape=(Tx, n_values))
+    a0 = Input(shape=(n_a,), name="a0")
+    c0 = Input(shape=(n_a,), name="c0")
+    a, c = a0, c0
+    outputs = []
+    for t in range(Tx):
+        x = X[:, t, :]
+        x = reshapor(x)
+        a, _, c = LSTM_cell(x, initial_state=[a, c])
+        out = densor(a)
+        outputs.append(out)
+    return Model(inputs=[X, a0, c0], outputs=outputs)
+
+
+# %% [markdown]
+# Build it, and train it with Adam. The course's learning-rate decay (`decay=0.01`)
+# is written in Keras 3 as a schedule: rate = 0.01 / (1 + 0.01 · step). The loss is the
+# categorical cross-entropy of each of the 30 outputs, summed.
+
+# %%
+if __name__ == "__main__":
+    model = djmodel(Tx=30, n_a=n_a, n_values=n_values)
+    model.summary()
+    opt = Adam(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=0.01),
+               beta_1=0.9, beta_2=0.999)
+    # jit_compile=False: XLA spends longer compiling this unrolled graph than it saves.
+    model.compile(optimizer=opt, loss="categorical_crossentropy", jit_compile=False)
+
+    m = X.shape[0]
+    a0 = np.zeros((m, n_a))
+    c0 = np.zeros((m, n_a))
+    # All 30 outputs come from one layer, so Keras's own progress line would label a
+    # meaningless per-output loss; we print the total loss each epoch instead.
+    progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
+        f"Epoch {epoch + 1}/{args.epochs} - loss: {logs['loss']:.4f}", flush=True))
+    history = model.fit([X, a0, c0], list(Y), epochs=args.epochs, verbose=0, callbacks=[progress])
+    print(f"loss: {history.history['loss'][0]:.2f} after the first epoch, "
+          f"{history.history['loss'][-1]:.2f} after the last")
+
+# %% [markdown]
+# ## 3 - Generating music
+#
+# To improvise, the trained cell runs on its own output: at each step the most likely
+# value is fed back as the next input, for Ty = 50 steps. `one_hot` turns the softmax
+# into that input.
+
+# %%
+def one_hot(x):
+    """(m, n_values) softmax -> (m, 1, n_values) one-hot of its argmax."""
+    return ops.expand_dims(ops.one_hot(ops.argmax(x, axis=-1), x.shape[-1]), 1)
+
+
+def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50):
+    """The sampling model: Ty steps of the trained cell, each fed the previous step's choice.
+
+    Arguments:
+        LSTM_cell, densor -- the trained shared layers
+        n_values -- number of distinct values
+        n_a -- units in the LSTM
+        Ty -- number of values to generate
+    Returns:
+        a keras Model from [x0 (1, 1, n_values), a0 (1, n_a), c0 (1, n_a)]
+        to a list of Ty softmax outputs, each (1, n_values)
+    """
+    x0 = Input(shape=(1, n_values))
+    a0 = Input(shape=(n_a,), name="a0")
+    c0 = Input(shape=(n_a,), name="c0")
+    a, c, x = a0, c0, x0
+    outputs = []
+    for t in range(Ty):
+        a, _, c = LSTM_cell(x, initial_state=[a, c])
+        out = densor(a)
+        outputs.append(out)
+        x = one_hot(out)
+    return Model(inputs=[x0, a0, c0], outputs=outputs)
+
+
+if __name__ == "__main__":
+    inference_model = music_inference_model(LSTM_cell, densor, n_values=n_values, n_a=n_a, Ty=50)
+
+# %% [markdown]
+# `predict_and_sample` runs the inference model from zero inputs and states and returns
+# the chosen values, both as indices and as one-hot vectors.
+
+# %%
+def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, c_initializer=None):
+    """Generate one sequence of values.
+
+    Arguments:
+        inference_model -- the model from music_inference_model
+        x_initializer -- (1, 1, n_values) first input; zeros if None
+        a_initializer, c_initializer -- (1, n_a) first states; zeros if None
+    Returns:
+        results -- (Ty, n_values) one-hot vectors of the values generated
+        indices -- (Ty, 1) their indices
+    """
+    x_shape, a_shape, c_shape = (tuple(t.shape[1:]) for t in inference_model.inputs)
+    x_initializer = np.zeros((1,) + x_shape) if x_initializer is None else x_initializer
+    a_initializer = np.zeros((1,) + a_shape) if a_initializer is None else a_initializer
+    c_initializer = np.zeros((1,) + c_shape) if c_initializer is None else c_initializer
+    pred = inference_model.predict([x_initializer, a_initializer, c_initializer], verbose=0)
+    indices = np.argmax(np.stack(pred), axis=-1)
+    results = np.eye(x_shape[-1])[indices[:, 0]]
+    return results, indices
+
+
+if __name__ == "__main__":
+    results, indices = predict_and_sample(inference_model)
+    print("np.argmax(results[12]) =", np.argmax(results[12]))
+    print("np.argmax(results[17]) =", np.argmax(results[17]))
+    print("list(indices[12:18]) =", list(indices[12:18]))
+
+# %% [markdown]
+# ### 3.3 - Generate music
+#
+# Values are not yet music. `generate_music` asks the model for a phrase over each of
+# five chord groups of the solo, lets the grammar pick notes that fit those chords, and
+# applies a few clean-up rules (sixteenth-note grid, no repeated notes, one note at a
+# time). Then it writes the MIDI file.
+
+# %%
+if __name__ == "__main__":
+    try:
+        out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
+                                    out_path=args.out, seed=args.seed)
+    except OSError as error:
+        fail(f"{args.out}: cannot write the music ({error.strerror})")
