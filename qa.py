@@ -53,6 +53,9 @@ def prune_notes(curr_notes):
 def clean_up_notes(curr_notes):
     """Give zero-length notes a sixteenth and keep one melody note per offset.
 
+    Dropping a note can leave its neighbours on the same pitch, so repeats are
+    pruned once more at the end.
+
     Arguments:
         curr_notes -- Notes and Rests in time order
     Returns:
@@ -65,4 +68,4 @@ def clean_up_notes(curr_notes):
         if kept and isinstance(element, note.Note) and element.offset == kept[-1].offset:
             continue
         kept.append(element)
-    return kept
+    return prune_notes(kept)

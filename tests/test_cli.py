@@ -1,0 +1,122 @@
+"""python lstm.py, run as a user runs it."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from music21 import converter, note
+
+from conftest import ROOT
+
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+
+
+def run_lstm(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "lstm.py"), *args], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, corpus_path):
+    """Two runs with seed 0 and one with seed 1, two epochs each."""
+    folder = tmp_path_factory.mktemp("runs")
+    runs = {}
+    for name, seed in [("first", "0"), ("again", "0"), ("other", "1")]:
+        out = folder / f"{name}.midi"
+        runs[name] = (run_lstm("--epochs", "2", "--seed", seed, "--out", str(out)), out)
+    return runs
+
+
+def test_prints_the_course_lines_and_writes_five_phrases(two_runs):
+    result, out = two_runs["first"]
+    assert result.returncode == 0, result.stderr
+    for line in ["shape of X: (60, 30, 78)", "number of training examples: 60",
+                 "Tx (length of sequence): 30", "total # of unique values: 78",
+                 "Shape of Y: (30, 60, 78)", f"Your generated music is saved in {out}"]:
+        assert line in result.stdout
+    generated = re.findall(r'Generated (\d+) sounds using the predicted values for the set of '
+                           r'chords \("(\d)"\) and after pruning', result.stdout)
+    assert [group for _, group in generated] == ["1", "2", "3", "4", "5"]
+
+    score = converter.parse(out)
+    melody, chords = score.parts[0].flatten(), score.parts[1].flatten()
+    melody_notes = melody.getElementsByClass(note.Note)
+    assert len(melody_notes) == sum(int(count) for count, _ in generated)
+    assert len(chords.getElementsByClass("Chord")) > 0
+    # phrases follow each other: no two melody notes start together
+    offsets = [n.offset for n in melody_notes]
+    assert len(offsets) == len(set(offsets))
+    # five phrases of about three bars each, one after the other
+    assert 5 * 4 * 2 <= score.highestTime <= 5 * 4 * 5
+    assert score.metronomeMarkBoundaries()[0][2].number == 130
+
+
+def test_same_seed_same_bytes_other_seed_other_piece(two_runs):
+    first, again, other = (two_runs[k][1].read_bytes() for k in ("first", "again", "other"))
+    assert first == again
+    assert first != other
+
+
+def test_help_answers_without_tensorflow():
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "lstm.py"), "--help"],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert "--epochs" in result.stdout and "--seed" in result.stdout and "--midi" in result.stdout
+    assert "tensorflow" not in result.stderr
+
+
+def bad_corpus(tmp_path, kind):
+    path = tmp_path / "corpus.mid"
+    if kind == "missing":
+        return tmp_path / "nowhere.mid"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "not MIDI":
+        path.write_text("<html>This is a web page, not a MIDI file</html>\n" * 20)
+    elif kind == "truncated":
+        path.write_bytes((ROOT / "data" / "original_metheny.mid").read_bytes()[:3000])
+    elif kind == "folder":
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "not MIDI", "truncated", "folder"])
+def test_bad_corpus_one_line_exit_2_nothing_written(tmp_path, kind, corpus_path):
+    out = tmp_path / "out" / "music.midi"
+    result = run_lstm("--midi", str(bad_corpus(tmp_path, kind)), "--out", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("lstm.py: error: "), result.stderr
+    assert "corpus.mid" in errors[0] or "nowhere.mid" in errors[0]
+    assert not out.exists() and not (out.parent.exists() and any(out.parent.iterdir()))
+
+
+@pytest.mark.parametrize("flags", [["--epochs", "0"], ["--epochs", "many"], ["--seed", "-1"]])
+def test_bad_flags_exit_2(flags):
+    result = run_lstm(*flags)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "error:" in result.stderr
+
+
+def test_output_path_that_is_a_folder(tmp_path):
+    result = run_lstm("--out", str(tmp_path))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_default_corpus_with_wrong_checksum(tmp_path, corpus_path):
+    """A corrupt data/original_metheny.mid is reported, not trusted."""
+    shutil.copytree(ROOT, tmp_path / "project", ignore=shutil.ignore_patterns(
+        ".git", "output", "__pycache__", ".pytest_cache"))
+    data = tmp_path / "project" / "data" / "original_metheny.mid"
+    data.write_bytes(corpus_path.read_bytes()[:-10] + b"0123456789")
+    result = subprocess.run([sys.executable, "lstm.py"], cwd=tmp_path / "project", env=ENV,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "checksum" in result.stderr and "Traceback" not in result.stderr

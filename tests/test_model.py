@@ -1,0 +1,117 @@
+"""djmodel and the inference model compute the LSTM equations, one shared set of weights."""
+
+import numpy as np
+import pytest
+
+import lstm
+
+N_VALUES, N_A, TX = 78, 64, 30
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def lstm_step(x, a, c, kernel, recurrent, bias):
+    """One LSTM step in NumPy, Keras's gate order: input, forget, cell, output."""
+    z = x @ kernel + a @ recurrent + bias
+    i, f, g, o = np.split(z, 4, axis=-1)
+    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    a = sigmoid(o) * np.tanh(c)
+    return a, c
+
+
+@pytest.fixture
+def layers():
+    """Fresh shared layers with random (not zero) weights."""
+    lstm.keras.utils.set_random_seed(1)
+    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(N_VALUES, N_A)
+    model = lstm.djmodel(TX, N_A, N_VALUES)
+    rng = np.random.default_rng(7)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
+    return model
+
+
+def numpy_weights():
+    kernel, recurrent, bias = (w.numpy() for w in lstm.LSTM_cell.weights)
+    dense_kernel, dense_bias = (w.numpy() for w in lstm.densor.weights)
+    return kernel, recurrent, bias, dense_kernel, dense_bias
+
+
+def test_djmodel_matches_the_lstm_equations_at_every_step(layers):
+    model = layers
+    rng = np.random.default_rng(3)
+    m = 4
+    X = np.eye(N_VALUES, dtype="float32")[rng.integers(0, N_VALUES, (m, TX))]
+    a0 = rng.normal(0, 1, (m, N_A)).astype("float32")
+    c0 = rng.normal(0, 1, (m, N_A)).astype("float32")
+    outputs = model.predict([X, a0, c0], verbose=0)
+    kernel, recurrent, bias, dense_kernel, dense_bias = numpy_weights()
+    a, c = a0, c0
+    assert len(outputs) == TX
+    for t in range(TX):
+        a, c = lstm_step(X[:, t], a, c, kernel, recurrent, bias)
+        np.testing.assert_allclose(outputs[t], softmax(a @ dense_kernel + dense_bias), atol=1e-5,
+                                   err_msg=f"step {t}")
+
+
+def test_one_shared_set_of_weights(layers):
+    model = layers
+    assert model.count_params() == 41_678
+    assert len(model.weights) == 5  # LSTM kernel, recurrent kernel, bias; Dense kernel, bias
+    inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=50)
+    assert {id(w) for w in inference.weights} == {id(w) for w in model.weights}
+
+
+def test_inference_model_feeds_back_its_argmax(layers):
+    inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=20)
+    rng = np.random.default_rng(5)
+    x0 = np.zeros((1, 1, N_VALUES), "float32")
+    x0[0, 0, 11] = 1
+    a0 = rng.normal(0, 1, (1, N_A)).astype("float32")
+    c0 = rng.normal(0, 1, (1, N_A)).astype("float32")
+    outputs = inference.predict([x0, a0, c0], verbose=0)
+    kernel, recurrent, bias, dense_kernel, dense_bias = numpy_weights()
+    x, a, c = x0[:, 0], a0, c0
+    for t in range(20):
+        a, c = lstm_step(x, a, c, kernel, recurrent, bias)
+        expected = softmax(a @ dense_kernel + dense_bias)
+        np.testing.assert_allclose(outputs[t], expected, atol=1e-5, err_msg=f"step {t}")
+        x = np.eye(N_VALUES, dtype="float32")[outputs[t].argmax(axis=-1)]
+
+
+def test_predict_and_sample_results_agree_with_indices(layers):
+    inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=50)
+    results, indices = lstm.predict_and_sample(inference)
+    assert results.shape == (50, N_VALUES) and indices.shape == (50, 1)
+    assert np.argmax(results[12]) == indices[12]
+    np.testing.assert_array_equal(results.argmax(axis=1), indices[:, 0])
+    np.testing.assert_array_equal(results.sum(axis=1), np.ones(50))
+    # zeros by default: the same as passing zeros explicitly
+    zeros = (np.zeros((1, 1, N_VALUES)), np.zeros((1, N_A)), np.zeros((1, N_A)))
+    np.testing.assert_array_equal(lstm.predict_and_sample(inference, *zeros)[1], indices)
+
+
+def test_training_lowers_the_loss(musical_data):
+    from music_utils import data_processing
+    from preprocess import get_corpus_data
+
+    corpus, _, values_indices, _ = get_corpus_data(musical_data[1])
+    X, Y, n_values = data_processing(corpus, values_indices)
+    lstm.keras.utils.set_random_seed(0)
+    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(n_values, N_A)
+    model = lstm.djmodel(TX, N_A, n_values)
+    model.compile(optimizer=lstm.Adam(learning_rate=0.01), loss="categorical_crossentropy",
+                  jit_compile=False)
+    zeros = np.zeros((60, N_A))
+    history = model.fit([X, zeros, zeros], list(Y), epochs=4, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < losses[0] * 0.95
+    # the loss is the sum over 30 outputs of the cross-entropy; untrained, each is about ln(78)
+    assert abs(losses[0] - 29 * np.log(78)) < 15
