@@ -21,12 +21,14 @@
 # - sample new music from it, one value at a time, and hear the result.
 #
 # Run it as a script (`python lstm.py --help` lists the options) or open it as a
-# notebook (`jupytext --to ipynb lstm.py`). The first cell reads the command line;
-# in a notebook it takes the defaults.
+# notebook (`jupytext --to ipynb lstm.py`). The first cell reads the command line; in a
+# notebook it reads the same options from the environment variable `LSTM_ARGS`, if set.
 
 # %%
 import argparse
+import contextlib
 import os
+import shlex
 import sys
 
 
@@ -54,7 +56,12 @@ def parse_args(argv=None):
     parser.add_argument("--midi", metavar="PATH", default=None,
                         help="corpus MIDI file (default: data/original_metheny.mid, downloaded if missing)")
     parser.add_argument("--out", metavar="PATH", default="output/my_music.midi",
-                        help="where to write the improvised MIDI (default: output/my_music.midi)")
+                        help="where to write the improvised MIDI (default: output/my_music.midi); "
+                             "audio and pictures go beside it")
+    parser.add_argument("--no-audio", action="store_true",
+                        help="do not render the music to audio")
+    parser.add_argument("--audio-format", choices=["wav", "mp3", "ogg"], default="wav",
+                        help="also convert the WAV to mp3 or ogg (needs ffmpeg; default: wav only)")
     return parser.parse_args(argv)
 
 
@@ -64,22 +71,73 @@ def fail(message):
     sys.exit(2)
 
 
+@contextlib.contextmanager
+def native_stderr_muted():
+    """Mute the process's stderr: TensorFlow's CUDA probe writes there before its logging starts."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def show(path):
+    """In a notebook, play or show a file we wrote; as a script, writing it is enough."""
+    if "ipykernel" in sys.modules:
+        from IPython.display import Audio, Image, display
+
+        display(Image(filename=str(path)) if str(path).endswith(".png") else Audio(filename=str(path)))
+
+
 if __name__ == "__main__":
-    # Inside Jupyter, sys.argv belongs to the kernel: use the defaults.
-    args = parse_args([] if "ipykernel" in sys.modules else None)
+    # Inside Jupyter, sys.argv belongs to the kernel: options come from $LSTM_ARGS instead.
+    args = parse_args(shlex.split(os.environ.get("LSTM_ARGS", "")) if "ipykernel" in sys.modules else None)
     if os.path.isdir(args.out):
         fail(f"{args.out}: is a folder; --out takes a file name such as output/my_music.midi")
 
 # %%
+from pathlib import Path
+
 import numpy as np
 
+import audio
 from data_utils import corpus_file, generate_music, load_music_utils
-from preprocess import CorpusError, get_musical_data
+from plots import plot_loss, plot_piano_roll, save_figure
+from preprocess import CorpusError, get_musical_data, parse_midi
+
+if __name__ == "__main__":
+    out_dir = Path(args.out).parent
 
 # %% [markdown]
 # ## 1 - Problem statement
 #
+# You would like to write a jazz piece for a friend's birthday, but you play no
+# instrument. Let a network learn from a jazz solo and improvise one for you.
+#
 # ### 1.1 - Dataset
+#
+# First, listen to a snippet of the training data: the 18 measures of Metheny's guitar solo
+# over the piano's chords that the model will learn from, played by our small synthesizer.
+
+# %%
+if __name__ == "__main__":
+    try:
+        midi_path = corpus_file(args.midi)
+        solo_measures, solo_chords = parse_midi(midi_path)
+    except CorpusError as error:
+        fail(error)
+    if not args.no_audio:
+        snippet = audio.render(audio.section_sounds(solo_measures, solo_chords), bpm=130)
+        audio.write_wav(snippet, out_dir / "training_snippet.wav")
+        print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s "
+              f"in {out_dir / 'training_snippet.wav'}")
+        show(out_dir / "training_snippet.wav")
+
+# %% [markdown]
 #
 # The solo has been cut into measures. Each note becomes a *value*: a token such as
 # `C,0.250,<M-2,m-6>` that says what kind of note it is relative to the chord under it
@@ -98,7 +156,6 @@ from preprocess import CorpusError, get_musical_data
 # %%
 if __name__ == "__main__":
     try:
-        midi_path = corpus_file(args.midi)
         X, Y, n_values, indices_values = load_music_utils(midi_path)
         chords, _ = get_musical_data(midi_path)
     except CorpusError as error:
@@ -116,7 +173,10 @@ if __name__ == "__main__":
 # %%
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up log quiet
 
-import keras
+with native_stderr_muted():
+    import keras
+
+    keras.ops.zeros(1)  # start the runtime now, so its device probe is muted too
 from keras import Input, Model, ops
 from keras.layers import Dense, LSTM, Reshape
 from keras.optimizers import Adam
@@ -217,6 +277,9 @@ if __name__ == "__main__":
     history = model.fit([X, a0, c0], list(Y), epochs=args.epochs, verbose=0, callbacks=[progress])
     print(f"loss: {history.history['loss'][0]:.2f} after the first epoch, "
           f"{history.history['loss'][-1]:.2f} after the last")
+    save_figure(plot_loss(history.history["loss"]), out_dir / "loss.png")
+    print(f"Training curve saved in {out_dir / 'loss.png'}")
+    show(out_dir / "loss.png")
 
 # %% [markdown]
 # ## 3 - Generating music
@@ -306,3 +369,32 @@ if __name__ == "__main__":
                                     out_path=args.out, seed=args.seed)
     except OSError as error:
         fail(f"{args.out}: cannot write the music ({error.strerror})")
+
+# %% [markdown]
+# ### 3.4 - Listen and look
+#
+# The MIDI file is rendered to audio by a small synthesizer written with NumPy: a plucked,
+# guitar-like voice for the melody and a soft keyboard for the chords. The piano roll shows
+# the same notes: melody in orange, chords in blue, a grey line at every bar.
+
+# %%
+if __name__ == "__main__":
+    out_path = Path(args.out)
+    sounds = audio.score_sounds(out_stream)
+    if not args.no_audio:
+        wav_path = out_path.with_suffix(".wav")
+        music = audio.render(sounds, bpm=130)
+        try:
+            audio.write_wav(music, wav_path)
+        except OSError as error:
+            fail(f"{wav_path}: cannot write the audio ({error.strerror})")
+        print(f"Your music as audio: {len(music) / audio.SAMPLE_RATE:.1f} s in {wav_path}")
+        if args.audio_format != "wav":
+            try:
+                print(f"... and in {audio.convert(wav_path, args.audio_format)}")
+            except RuntimeError as error:
+                print(f"note: {error}", file=sys.stderr)
+        show(wav_path)
+    save_figure(plot_piano_roll(sounds, title="Your improvisation"), out_path.with_suffix(".png"))
+    print(f"Piano roll saved in {out_path.with_suffix('.png')}")
+    show(out_path.with_suffix(".png"))

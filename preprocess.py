@@ -154,7 +154,7 @@ def _group_by_measure(elements):
     return [[]] + [list(group) for _, group in groupby(elements, key=lambda e: int(e.offset // 4))]
 
 
-def _parse_midi(path, section=METHENY):
+def parse_midi(path, section=METHENY):
     """Return (measures, chords): per 4-beat measure, the solo's notes and the piano's chords."""
     ticks_per_quarter, tracks = read_midi_tracks(path)
     needed = max(section.melody_track, section.chord_track) + 1
@@ -205,7 +205,7 @@ def get_musical_data(data_fn):
         abstract_grammars -- list of 18 strings, one per measure from 1 on,
                   e.g. "C,0.500 C,0.333,<P1,d-5> ..."
     """
-    measures, chords = _parse_midi(data_fn)
+    measures, chords = parse_midi(data_fn)
     return chords, _get_abstract_grammars(measures, chords)
 
 

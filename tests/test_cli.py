@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from music21 import converter, note
 
@@ -58,6 +59,36 @@ def test_same_seed_same_bytes_other_seed_other_piece(two_runs):
     first, again, other = (two_runs[k][1].read_bytes() for k in ("first", "again", "other"))
     assert first == again
     assert first != other
+    wavs = [two_runs[k][1].with_suffix(".wav").read_bytes() for k in ("first", "again", "other")]
+    assert wavs[0] == wavs[1] != wavs[2]
+
+
+def test_writes_audio_and_pictures_that_match_the_midi(two_runs):
+    from scipy.io import wavfile
+
+    import audio
+
+    result, out = two_runs["first"]
+    rate, pcm = wavfile.read(out.with_suffix(".wav"))
+    assert rate == 44_100 and pcm.dtype == np.int16
+    assert 0 < np.abs(pcm).max() < 32767
+    score = converter.parse(out)
+    last_end = max(n.offset + n.quarterLength for n in score.flatten().notes)
+    expected = float(last_end) * 60 / 130 + audio.RELEASE_SECONDS
+    assert abs(len(pcm) / rate - expected) < 0.05
+    assert f"s in {out.with_suffix('.wav')}" in result.stdout
+    snippet_rate, snippet = wavfile.read(out.parent / "training_snippet.wav")
+    assert 25 < len(snippet) / snippet_rate < 40
+    for picture in (out.with_suffix(".png"), out.parent / "loss.png"):
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_audio_writes_no_audio(tmp_path, corpus_path):
+    out = tmp_path / "quiet.midi"
+    result = run_lstm("--epochs", "1", "--no-audio", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and not list(tmp_path.glob("*.wav"))
+    assert result.stderr.strip() == ""  # no TensorFlow start-up noise, no warnings
 
 
 def test_help_answers_without_tensorflow():

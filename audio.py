@@ -1,0 +1,139 @@
+"""Hear the music without leaving the program: a small NumPy synthesizer and audio files.
+
+The melody is played by a plucked, electric-guitar-like voice (a few harmonics that fade
+faster the higher they are); the chords by a soft keyboard voice. Each note has an attack
+and a release ramp, so nothing clicks. The mix is normalised below full scale and written as
+44.1 kHz 16-bit WAV; pydub converts it to MP3 or Ogg when ffmpeg is installed.
+"""
+
+import shutil
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.io import wavfile
+
+from data_utils import write_atomically
+
+SAMPLE_RATE = 44_100
+PEAK = 10 ** (-1 / 20)  # normalise to -1 dBFS
+RELEASE_SECONDS = 0.08  # how long a note takes to fade once it ends
+
+
+@dataclass(frozen=True)
+class Voice:
+    harmonics: tuple  # amplitude of harmonic 1, 2, ...
+    decay: float  # per second, for the fundamental; harmonic k fades (k + 1) / 2 times faster
+    attack: float  # seconds
+    gain: float
+
+
+GUITAR = Voice(harmonics=(1.0, 0.5, 0.33, 0.25, 0.16, 0.1), decay=2.5, attack=0.004, gain=0.55)
+KEYS = Voice(harmonics=(1.0, 0.25, 0.08), decay=1.2, attack=0.02, gain=0.16)
+
+
+@dataclass(frozen=True)
+class Sound:
+    """One pitch to play: start and length in quarter notes, MIDI pitch, which voice."""
+
+    start: float
+    length: float
+    pitch: float
+    voice: Voice
+
+
+def frequency(midi_pitch):
+    return 440.0 * 2 ** ((midi_pitch - 69) / 12)
+
+
+def render_note(sound, seconds_per_quarter, sample_rate=SAMPLE_RATE):
+    """Samples of one note: its length at the tempo plus the release tail."""
+    held = sound.length * seconds_per_quarter
+    count = int(round((held + RELEASE_SECONDS) * sample_rate))
+    t = np.arange(count) / sample_rate
+    f0 = frequency(sound.pitch)
+    voice = sound.voice
+    signal = np.zeros(count)
+    for k, amplitude in enumerate(voice.harmonics, start=1):
+        if k * f0 >= sample_rate / 2:
+            break
+        signal += amplitude * np.exp(-voice.decay * (1 + 0.5 * (k - 1)) * t) * np.sin(2 * np.pi * k * f0 * t)
+    envelope = np.clip(t / voice.attack, 0, 1)
+    release = np.clip((held + RELEASE_SECONDS - t) / RELEASE_SECONDS, 0, 1)
+    return voice.gain * signal * envelope * release
+
+
+def render(sounds, bpm, sample_rate=SAMPLE_RATE):
+    """Mix sounds into one float signal in [-PEAK, PEAK].
+
+    Arguments:
+        sounds -- iterable of Sound
+        bpm -- tempo, quarter notes per minute
+    Returns:
+        1-D float64 array; its length is the end of the last note plus the release tail
+    """
+    sounds = list(sounds)
+    seconds_per_quarter = 60.0 / bpm
+    end = max((s.start + s.length for s in sounds), default=0.0)
+    mix = np.zeros(int(round((end * seconds_per_quarter + RELEASE_SECONDS) * sample_rate)) + 1)
+    for sound in sounds:
+        samples = render_note(sound, seconds_per_quarter, sample_rate)
+        first = int(round(sound.start * seconds_per_quarter * sample_rate))
+        mix[first:first + len(samples)] += samples[: len(mix) - first]
+    peak = np.abs(mix).max()
+    if peak > 0:
+        mix *= PEAK / peak
+    return mix
+
+
+def score_sounds(score):
+    """Sounds of a music21 score: single notes in the guitar voice, chords in the keyboard voice."""
+    from music21 import chord, note
+
+    sounds = []
+    for element in score.flatten().notes:
+        start, length = float(element.offset), float(element.quarterLength)
+        if isinstance(element, chord.Chord):
+            sounds += [Sound(start, length, p.midi, KEYS) for p in element.pitches]
+        elif isinstance(element, note.Note):
+            sounds.append(Sound(start, length, element.pitch.midi, GUITAR))
+    return sounds
+
+
+def section_sounds(measures, chords):
+    """Sounds of the corpus's accompanied solo: measures of melody notes and of piano chords,
+    as preprocess.parse_midi returns them, moved to start at zero."""
+    from music21 import stream
+
+    section = stream.Stream()
+    for element in [e for group in measures + chords for e in group]:
+        section.insert(element.offset, element)
+    first_bar = min(int(e.offset // 4) for group in measures[1:] for e in group) * 4
+    return [Sound(s.start - first_bar, s.length, s.pitch, s.voice) for s in score_sounds(section)]
+
+
+def write_wav(signal, path, sample_rate=SAMPLE_RATE):
+    """Write a float signal in [-1, 1] as 16-bit PCM WAV, whole or not at all."""
+    pcm = np.round(np.clip(signal, -1, 1) * 32767).astype(np.int16)
+    write_atomically(path, lambda temporary: wavfile.write(temporary, sample_rate, pcm))
+
+
+def ffmpeg_available():
+    return shutil.which("ffmpeg") is not None or shutil.which("avconv") is not None
+
+
+def convert(wav_path, audio_format):
+    """Convert a WAV file to mp3 or ogg next to it with pydub; returns the new path.
+
+    Raises RuntimeError with what to do when ffmpeg is not installed.
+    """
+    if not ffmpeg_available():
+        raise RuntimeError(f"{audio_format} needs ffmpeg, which is not installed "
+                           f"(e.g. apt-get install ffmpeg); the WAV file is kept")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns at import without ffmpeg
+        from pydub import AudioSegment
+    out_path = wav_path.with_suffix(f".{audio_format}")
+    segment = AudioSegment.from_wav(str(wav_path))
+    write_atomically(out_path, lambda temporary: segment.export(temporary, format=audio_format))
+    return out_path

@@ -1,0 +1,57 @@
+"""Pictures of what the model learned and wrote: the training curve and a piano roll."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # draw to files; works with no display
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from data_utils import write_atomically  # noqa: E402
+
+MELODY_COLOUR = "tab:orange"
+CHORD_COLOUR = "tab:blue"
+
+
+def save_figure(figure, path):
+    write_atomically(path, lambda temporary: figure.savefig(temporary, format="png", dpi=110))
+    plt.close(figure)
+
+
+def plot_loss(losses):
+    """Figure of the training loss per epoch (losses: list of floats, one per epoch)."""
+    figure, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(range(1, len(losses) + 1), losses, marker="." if len(losses) < 30 else None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (sum over the 30 outputs)")
+    ax.set_title("Training loss")
+    ax.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def plot_piano_roll(sounds, beats_per_bar=4, title="Piano roll"):
+    """Figure with one bar per sounded pitch: melody and chords in their own colours.
+
+    Arguments:
+        sounds -- audio.Sound objects (start and length in quarter notes, MIDI pitch, voice)
+    """
+    from audio import GUITAR
+
+    figure, ax = plt.subplots(figsize=(12, 4.5))
+    for sound in sounds:
+        melody = sound.voice is GUITAR
+        ax.broken_barh([(sound.start, sound.length)], (sound.pitch - 0.4, 0.8),
+                       facecolors=MELODY_COLOUR if melody else CHORD_COLOUR,
+                       alpha=0.9 if melody else 0.5, label="melody" if melody else "chords")
+    end = max((s.start + s.length for s in sounds), default=beats_per_bar)
+    for bar in range(0, int(end) + beats_per_bar, beats_per_bar):
+        ax.axvline(bar, color="grey", linewidth=0.5, alpha=0.5)
+    ax.set_xlim(0, end)
+    ax.set_xlabel(f"time (quarter notes; bar lines every {beats_per_bar})")
+    ax.set_ylabel("MIDI pitch (60 = middle C)")
+    ax.set_title(title)
+    ax.legend(handles=[Patch(color=MELODY_COLOUR, label="melody"),
+                       Patch(color=CHORD_COLOUR, alpha=0.5, label="chords")], loc="upper right")
+    figure.tight_layout()
+    return figure
