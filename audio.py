@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.io import wavfile
 
-from data_utils import write_atomically
+from atomic_files import write_atomically
 
 SAMPLE_RATE = 44_100
 PEAK = 10 ** (-1 / 20)  # normalise to -1 dBFS

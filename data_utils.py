@@ -1,17 +1,15 @@
 """The corpus: where it comes from, how it is loaded, and how new music is written from it."""
 
 import copy
-import hashlib
 import math
-import os
 import random
-import tempfile
 from pathlib import Path
 
 from music21 import instrument, midi, note, stream, tempo
 
+from atomic_files import write_atomically
 from music_utils import data_processing
-from preprocess import CorpusError, get_corpus_data, get_musical_data
+from preprocess import CorpusError, get_corpus_data, get_musical_data, sha256_of
 from grammar import unparse_grammar
 from qa import clean_up_notes, prune_grammar, prune_notes
 
@@ -22,15 +20,6 @@ WHAT_TO_DO = f"put the corpus at {CORPUS_PATH} or pass --midi PATH"
 
 TEMPO_BPM = 130
 BEATS_PER_BAR = 4
-
-
-def sha256_of(path):
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def corpus_file(midi_path=None):
@@ -82,23 +71,6 @@ def load_music_utils(midi_path=None):
     corpus, _, values_indices, indices_values = get_corpus_data(abstract_grammars)
     X, Y, n_values = data_processing(corpus, values_indices, 60, 30)
     return X, Y, n_values, indices_values
-
-
-def write_atomically(path, write):
-    """Call write(temporary_path), then move the finished file to path (no half-written files)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(temporary)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are not
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def write_midi(score, path):

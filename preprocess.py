@@ -10,13 +10,19 @@ import rules ourselves, so the corpus is the course's token for token
 (193 tokens, 78 values, 19 chord groups, 18 grammar measures).
 """
 
+import hashlib
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import groupby
+from pathlib import Path
 
 from music21 import chord, midi, note, pitch
 
+import grammar
+from atomic_files import write_atomically
 from grammar import parse_melody
 
 
@@ -39,6 +45,19 @@ METHENY = Section(melody_track=5, chord_track=0, start=476, end=548)
 
 QUANTIZE_DIVISORS = (4, 3)  # sixteenths and eighth-note triplets, music21 5's default
 
+# Parsing the MIDI file and its grammar takes a second or two; the result is kept here,
+# as plain JSON, under a key made of the file's sha256, the section and this code's own hash.
+CACHE_DIR = Path("data/.cache")
+
+
+def sha256_of(path):
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
 
 def read_midi_tracks(path):
     """Read a MIDI file into (ticks_per_quarter, tracks), keeping only tracks that hold notes.
@@ -53,10 +72,6 @@ def read_midi_tracks(path):
             midi_file.read()
         finally:
             midi_file.close()
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise CorpusError(f"{path}: is a folder, not a MIDI file") from None
     except Exception as error:  # music21 raises assorted errors on bad bytes
         raise CorpusError(f"{path}: not a readable MIDI file ({type(error).__name__})") from None
     if not midi_file.ticksPerQuarterNote:
@@ -154,8 +169,9 @@ def _group_by_measure(elements):
     return [[]] + [list(group) for _, group in groupby(elements, key=lambda e: int(e.offset // 4))]
 
 
-def parse_midi(path, section=METHENY):
-    """Return (measures, chords): per 4-beat measure, the solo's notes and the piano's chords."""
+def _solo_events(path, section):
+    """The section's melody notes and chords as numbers: ([(offset, length, pitch)],
+    [(offset, length, [pitches])]), offsets and lengths as Fractions."""
     ticks_per_quarter, tracks = read_midi_tracks(path)
     needed = max(section.melody_track, section.chord_track) + 1
     if len(tracks) < needed:
@@ -167,21 +183,26 @@ def parse_midi(path, section=METHENY):
     def in_section(offset):
         return section.start <= offset <= section.end
 
-    melody = []
-    for offset, length, pitches in track_events(tracks[section.melody_track], ticks_per_quarter):
-        if in_section(offset):
-            # The course merged the guitar's two voices into one line and gave
-            # zero-length notes a sixteenth; its solo holds no chords, so we
-            # keep each simultaneous group's pitches as single notes.
-            for midi_pitch in pitches:
-                melody.append(_make_note(offset, length or Fraction(1, 4), midi_pitch))
+    melody = [
+        # The course merged the guitar's two voices into one line and gave zero-length
+        # notes a sixteenth; its solo holds no chords, so a simultaneous group's pitches
+        # are kept as single notes.
+        (offset, length or Fraction(1, 4), midi_pitch)
+        for offset, length, pitches in track_events(tracks[section.melody_track], ticks_per_quarter)
+        if in_section(offset)
+        for midi_pitch in pitches
+    ]
     harmony = [
-        _make_chord(offset, length, pitches)
+        (offset, length, pitches)
         for offset, length, pitches in track_events(tracks[section.chord_track], ticks_per_quarter)
         if in_section(offset) and len(pitches) > 1
     ]
-    measures = _group_by_measure(melody)
-    chords = _group_by_measure(harmony)
+    return melody, harmony
+
+
+def _measures_and_chords(path, melody, harmony):
+    measures = _group_by_measure([_make_note(*event) for event in melody])
+    chords = _group_by_measure([_make_chord(*event) for event in harmony])
     # The accompaniment's final downbeat has no melody over it: drop it so they line up.
     del chords[-1]
     if len(measures) < 2 or len(chords) != len(measures):
@@ -189,6 +210,83 @@ def parse_midi(path, section=METHENY):
             f"{path}: no accompanied solo found where the Metheny corpus has one "
             "(use data/original_metheny.mid)"
         )
+    return measures, chords
+
+
+@lru_cache(maxsize=1)
+def _code_version():
+    """Hash of the code that extracts the corpus: editing it invalidates the cache."""
+    digest = hashlib.sha256()
+    for module in (__file__, grammar.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_key(path, section):
+    return hashlib.sha256(
+        f"{sha256_of(path)} {json.dumps(asdict(section))} {_code_version()}".encode()).hexdigest()
+
+
+def _fraction_pair(value):
+    return [value.numerator, value.denominator]
+
+
+def _read_cache(cache_file, key):
+    """(melody, harmony, grammars) from a cache file, or None if it is absent or not valid."""
+    try:
+        entry = json.loads(cache_file.read_text())
+        if entry["key"] != key:
+            return None
+        melody = [(Fraction(*o), Fraction(*q), int(p)) for o, q, p in entry["melody"]]
+        harmony = [(Fraction(*o), Fraction(*q), [int(p) for p in ps]) for o, q, ps in entry["harmony"]]
+        grammars = [str(g) for g in entry["grammars"]]
+        return melody, harmony, grammars
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
+def _write_cache(cache_file, key, melody, harmony, grammars):
+    entry = {
+        "key": key,
+        "melody": [[_fraction_pair(o), _fraction_pair(q), p] for o, q, p in melody],
+        "harmony": [[_fraction_pair(o), _fraction_pair(q), ps] for o, q, ps in harmony],
+        "grammars": grammars,
+    }
+    try:
+        write_atomically(cache_file, lambda temporary: Path(temporary).write_text(json.dumps(entry)))
+    except OSError:
+        pass  # a read-only folder only costs the next run a second or two
+
+
+def _load_solo(path, section=METHENY, cache_dir=None):
+    """(measures, chords, abstract_grammars) of a corpus file, from the cache when it is valid."""
+    cache_dir = CACHE_DIR if cache_dir is None else Path(cache_dir)
+    if Path(path).is_dir():
+        raise CorpusError(f"{path}: is a folder, not a MIDI file")
+    if not Path(path).is_file():
+        raise CorpusError(f"{path}: file not found")
+    key = _cache_key(path, section)
+    cache_file = cache_dir / f"{key}.json"
+    cached = _read_cache(cache_file, key)
+    if cached is not None:
+        melody, harmony, grammars = cached
+        measures, chords = _measures_and_chords(path, melody, harmony)
+        return measures, chords, grammars
+    melody, harmony = _solo_events(path, section)
+    measures, chords = _measures_and_chords(path, melody, harmony)
+    grammars = _get_abstract_grammars(measures, chords)
+    _write_cache(cache_file, key, melody, harmony, grammars)
+    return measures, chords, grammars
+
+
+def parse_midi(path, section=METHENY):
+    """The accompanied solo, measure by measure.
+
+    Returns (measures, chords): measures[i] lists measure i's melody Notes, chords[i] its
+    piano Chords, offsets in quarter notes from the start of the piece. Index 0 is the
+    course's header group and holds nothing.
+    """
+    measures, chords, _ = _load_solo(path, section)
     return measures, chords
 
 
@@ -205,8 +303,8 @@ def get_musical_data(data_fn):
         abstract_grammars -- list of 18 strings, one per measure from 1 on,
                   e.g. "C,0.500 C,0.333,<P1,d-5> ..."
     """
-    measures, chords = parse_midi(data_fn)
-    return chords, _get_abstract_grammars(measures, chords)
+    _, chords, abstract_grammars = _load_solo(data_fn)
+    return chords, abstract_grammars
 
 
 def get_corpus_data(abstract_grammars):

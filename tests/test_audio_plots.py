@@ -110,7 +110,11 @@ def test_piano_roll_draws_every_note_of_a_midi_file(tmp_path):
     score.write("midi", fp=path)
     sounds = audio.score_sounds(converter.parse(path))
     figure = plot_piano_roll(sounds)
-    bars = [c for c in figure.axes[0].collections]
-    assert len(bars) == 9
-    lows = [c.get_paths()[0].vertices[:, 1].min() for c in bars]
-    assert round(min(lows) + 0.4) == 50 and round(max(lows) + 0.4) == 76
+    rectangles = [p.vertices for c in figure.axes[0].collections for p in c.get_paths()]
+    assert len(rectangles) == 5 + 4  # five melody notes, a four-note chord
+    pitches = sorted(round(r[:, 1].min() + 0.4) for r in rectangles)
+    assert pitches == [50, 53, 57, 60, 62, 65, 69, 72, 76]
+    starts = sorted(round(r[:, 0].min(), 3) for r in rectangles)
+    assert starts == [0, 0, 0, 0, 0, 0.5, 1, 1.5, 2]
+    colours = {tuple(c.get_facecolor()[0][:3]) for c in figure.axes[0].collections}
+    assert len(colours) == 2  # melody and chords told apart
