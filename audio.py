@@ -9,6 +9,7 @@ and a release ramp, so nothing clicks. The mix is normalised below full scale an
 import shutil
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.io import wavfile
@@ -47,12 +48,16 @@ def frequency(midi_pitch):
 
 
 def render_note(sound, seconds_per_quarter, sample_rate=SAMPLE_RATE):
-    """Samples of one note: its length at the tempo plus the release tail."""
-    held = sound.length * seconds_per_quarter
+    """Samples of one note: its length at the tempo plus the release tail (read-only array)."""
+    return _note_samples(sound.length, sound.pitch, sound.voice, seconds_per_quarter, sample_rate)
+
+
+@lru_cache(maxsize=4096)  # pieces repeat the same pitch and length many times
+def _note_samples(length, pitch, voice, seconds_per_quarter, sample_rate):
+    held = length * seconds_per_quarter
     count = int(round((held + RELEASE_SECONDS) * sample_rate))
     t = np.arange(count) / sample_rate
-    f0 = frequency(sound.pitch)
-    voice = sound.voice
+    f0 = frequency(pitch)
     signal = np.zeros(count)
     for k, amplitude in enumerate(voice.harmonics, start=1):
         if k * f0 >= sample_rate / 2:
@@ -60,7 +65,9 @@ def render_note(sound, seconds_per_quarter, sample_rate=SAMPLE_RATE):
         signal += amplitude * np.exp(-voice.decay * (1 + 0.5 * (k - 1)) * t) * np.sin(2 * np.pi * k * f0 * t)
     envelope = np.clip(t / voice.attack, 0, 1)
     release = np.clip((held + RELEASE_SECONDS - t) / RELEASE_SECONDS, 0, 1)
-    return voice.gain * signal * envelope * release
+    samples = voice.gain * signal * envelope * release
+    samples.setflags(write=False)
+    return samples
 
 
 def render(sounds, bpm, sample_rate=SAMPLE_RATE):
