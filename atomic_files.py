@@ -12,7 +12,8 @@ def write_atomically(path, write):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # The temporary name ends with the target's, suffixes and all (Keras insists on .weights.h5).
+    handle, temporary = tempfile.mkstemp(prefix=".", suffix=f"-{path.name}", dir=path.parent)
     os.close(handle)
     try:
         write(temporary)

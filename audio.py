@@ -107,16 +107,19 @@ def score_sounds(score):
     return sounds
 
 
-def section_sounds(measures, chords):
-    """Sounds of the corpus's accompanied solo: measures of melody notes and of piano chords,
-    as preprocess.parse_midi returns them, moved to start at zero."""
-    from music21 import stream
-
-    section = stream.Stream()
-    for element in [e for group in measures + chords for e in group]:
-        section.insert(element.offset, element)
-    first_bar = min(int(e.offset // 4) for group in measures[1:] for e in group) * 4
-    return [Sound(s.start - first_bar, s.length, s.pitch, s.voice) for s in score_sounds(section)]
+def section_sounds(measures, chords, beats_per_bar=4):
+    """Sounds of the corpus's solo: measures of melody and of chords, as preprocess.load_solo
+    returns them, laid one after the other from zero."""
+    sounds = []
+    for index, (notes, bar_chords) in enumerate(zip(measures[1:], chords[1:])):
+        bar_start = min(float(e.offset) for e in notes) // beats_per_bar * beats_per_bar
+        shift = index * beats_per_bar - bar_start
+        for elements, voice in ((notes, GUITAR), (bar_chords, KEYS)):
+            for element in elements:
+                for pitch in element.pitches:  # a rest has none
+                    sounds.append(Sound(float(element.offset) + shift, float(element.quarterLength),
+                                        pitch.midi, voice))
+    return sounds
 
 
 def write_wav(signal, path, sample_rate=SAMPLE_RATE):

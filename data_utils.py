@@ -1,21 +1,24 @@
 """The corpus: where it comes from, how it is loaded, and how new music is written from it."""
 
 import copy
+import itertools
+import json
 import math
 import random
 from pathlib import Path
 
-from music21 import instrument, midi, note, stream, tempo
+from music21 import chord, instrument, midi, note, pitch, stream, tempo
 
 from atomic_files import write_atomically
 from music_utils import data_processing
-from preprocess import CorpusError, get_corpus_data, get_musical_data, sha256_of
+from preprocess import (METHENY_SHA256, CorpusError, Options, corpus_paths, get_corpus_data,
+                        get_musical_data, progression_events, sha256_of)
 from grammar import unparse_grammar
 from qa import clean_up_notes, prune_grammar, prune_notes
 
 CORPUS_PATH = Path("data/original_metheny.mid")
 CORPUS_URL = "https://raw.githubusercontent.com/jisungk/deepjazz/master/midi/original_metheny.mid"
-CORPUS_SHA256 = "0da8322ceab36b036682b5ece0c315193f7b701a3340a0ca5a523b107c6f428d"
+CORPUS_SHA256 = METHENY_SHA256
 WHAT_TO_DO = f"put the corpus at {CORPUS_PATH} or pass --midi PATH"
 
 TEMPO_BPM = 130
@@ -23,14 +26,18 @@ BEATS_PER_BAR = 4
 
 
 def corpus_file(midi_path=None):
-    """Path of the corpus MIDI file, downloading the Metheny solo if it is the default and missing.
+    """The corpus: the given file(s) or folder, else the Metheny solo, downloaded if missing.
 
     The download goes over HTTPS and is checked against a pinned sha256.
     Raises CorpusError with what to do when the file cannot be had.
     """
+    if isinstance(midi_path, (list, tuple)) and len(midi_path) == 1:
+        midi_path = midi_path[0]
+    if isinstance(midi_path, (list, tuple)):
+        return [corpus_file(path) for path in midi_path]
     if midi_path is not None:
         path = Path(midi_path)
-        if not path.is_file():
+        if not path.exists():
             raise CorpusError(f"{path}: file not found; {WHAT_TO_DO}")
         return path
     if CORPUS_PATH.is_file():
@@ -58,19 +65,47 @@ def corpus_file(midi_path=None):
     return Path(downloaded)
 
 
-def load_music_utils(midi_path=None):
+def load_music_utils(midi_path=None, options=Options(), m=60, Tx=30):
     """Load the corpus and cut it into training windows.
 
     Returns:
-        X -- (60, 30, n_values) one-hot inputs
-        Y -- (30, 60, n_values) one-hot targets, Y[t] the value after X[:, t]
+        X -- (m, Tx, n_values) one-hot inputs
+        Y -- (Tx, m, n_values) one-hot targets, Y[t] the value after X[:, t]
         n_values -- number of distinct values (78 for the Metheny corpus)
         indices_values -- dict index -> grammar token
+    Raises CorpusError when the corpus is too short for windows of Tx values.
     """
-    _, abstract_grammars = get_musical_data(corpus_file(midi_path))
+    _, abstract_grammars = get_musical_data(corpus_file(midi_path), options)
     corpus, _, values_indices, indices_values = get_corpus_data(abstract_grammars)
-    X, Y, n_values = data_processing(corpus, values_indices, 60, 30)
+    if len(corpus) <= Tx:
+        raise CorpusError(f"the corpus has {len(corpus)} values; training windows of {Tx} need at "
+                          f"least {Tx + 1}: use a longer piece, several files or a wider --section")
+    X, Y, n_values = data_processing(corpus, values_indices, m, Tx)
     return X, Y, n_values, indices_values
+
+
+def save_vocabulary(path, indices_values, corpus_files):
+    """Write the values in index order, with the corpus files' sha256, as JSON."""
+    entry = {"values": [indices_values[i] for i in range(len(indices_values))],
+             "corpus_sha256": [sha256_of(p) for p in corpus_paths(corpus_files)]}
+    text = json.dumps(entry, indent=1)
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text))
+
+
+def load_vocabulary(path):
+    """indices_values from a vocabulary file written by save_vocabulary.
+
+    Raises CorpusError when the file is missing or not a vocabulary.
+    """
+    try:
+        values = json.loads(Path(path).read_text())["values"]
+        if not values or not all(isinstance(v, str) and "," in v for v in values):
+            raise ValueError
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no vocabulary beside the weights (it is written with them)") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CorpusError(f"{path}: not a vocabulary file written by lstm.py") from None
+    return dict(enumerate(values))
 
 
 def write_midi(score, path):
@@ -86,22 +121,39 @@ def write_midi(score, path):
     write_atomically(path, write)
 
 
-def phrase_chords(chord_group, bars):
-    """The measure's chords repeated for each bar of a phrase, offsets from the phrase start."""
+def phrase_chords(bar_groups, first_bar, bars, beats_per_bar=BEATS_PER_BAR):
+    """Chords for a phrase of `bars` bars, offsets from the phrase's start.
+
+    bar_groups lists each bar's chords (music21 Chords); bar k of the phrase takes
+    bar_groups[(first_bar + k) % len(bar_groups)], so a short progression loops.
+    """
     voice = stream.Voice()
     for bar in range(bars):
-        for a_chord in chord_group:
-            voice.insert(bar * BEATS_PER_BAR + a_chord.offset % BEATS_PER_BAR, copy.deepcopy(a_chord))
+        for a_chord in bar_groups[(first_bar + bar) % len(bar_groups)]:
+            voice.insert(bar * beats_per_bar + a_chord.offset % beats_per_bar, copy.deepcopy(a_chord))
     return voice
 
 
-def generate_music(inference_model, indices_values, chords, predict_and_sample,
-                   out_path="output/my_music.midi", seed=0):
-    """Improvise over the corpus's chords and write the result as MIDI.
+def progression_bars(progression, beats_per_bar=BEATS_PER_BAR):
+    """A chord progression (from preprocess.parse_progression) as one list of Chords per bar."""
+    bars = [[] for _ in progression]
+    for offset, length, pitches in progression_events(progression, 0, len(progression), beats_per_bar):
+        a_chord = chord.Chord([pitch.Pitch(midi=p) for p in pitches], quarterLength=length)
+        a_chord.offset = offset
+        bars[int(offset // beats_per_bar)].append(a_chord)
+    return bars
 
-    For chord groups 1 .. len(chords) // 3 - 1, the model predicts a phrase of values,
-    which the grammar turns into notes over that group's chords; the clean-up rules
-    tidy them. Each phrase lasts a whole number of bars and the next starts after it.
+
+def generate_music(inference_model, indices_values, chords, predict_and_sample,
+                   out_path="output/my_music.midi", seed=0, progression=None, bars=16,
+                   beats_per_bar=BEATS_PER_BAR):
+    """Improvise over chords and write the result as MIDI.
+
+    Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1
+    the model predicts a phrase of values, which the grammar turns into notes over that
+    group's chords. With a progression, phrases follow each other over the progression,
+    looped, until `bars` bars are filled. The clean-up rules tidy every phrase. Each phrase
+    lasts a whole number of bars and the next starts after it.
 
     Arguments:
         inference_model -- the model returned by music_inference_model
@@ -110,17 +162,30 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         predict_and_sample -- function(inference_model) -> (results, indices)
         out_path -- where the MIDI file goes
         seed -- seeds every random choice made while turning values into notes
+        progression -- optional chord bars from preprocess.parse_progression
+        bars -- with a progression, the length of the piece in bars
+        beats_per_bar -- the metre's bar length in quarter notes
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """
     rng = random.Random(seed)
     melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM)])
     accompaniment = stream.Part([instrument.Piano()])
+    if progression is None:
+        # The course's plan: phrase i over chord group i, i = 1 .. len(chords) // 3 - 1,
+        # the group's chords repeated under every bar of the phrase.
+        plans = [(i, [chords[i]], 0) for i in range(1, max(int(len(chords) / 3), 2))]
+        bars = None
+    else:
+        # Phrase after phrase over the progression, looped, until the piece has `bars` bars.
+        progression_groups = progression_bars(progression, beats_per_bar)
+        plans = ((i, progression_groups, None) for i in itertools.count(1))
     curr_offset = 0.0
-    num_chords = int(len(chords) / 3)
-
+    bar = 0
     print("Predicting new values for different set of chords.")
-    for i in range(1, num_chords):
+    for label, bar_groups, first_bar in plans:
+        if bars is not None and bar >= bars:
+            break
         _, indices = predict_and_sample(inference_model)
         pred = [indices_values[int(p)] for p in indices.ravel()]
         predicted_tones = " ".join(["C,0.25"] + pred)
@@ -129,19 +194,24 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         predicted_tones = prune_grammar(predicted_tones, rng)
 
         length = sum(float(token.split(",")[1]) for token in predicted_tones.split(" "))
-        bars = max(1, math.ceil(length / BEATS_PER_BAR))
-        curr_chords = phrase_chords(chords[i], bars)
+        phrase_bars = max(1, math.ceil(length / beats_per_bar))
+        if bars is not None:
+            phrase_bars = min(phrase_bars, bars - bar)
+        curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
+                                    phrase_bars, beats_per_bar)
         sounds = unparse_grammar(predicted_tones, curr_chords, rng)
         sounds = prune_notes(sounds)
         sounds = clean_up_notes(sounds)
+        sounds = [s for s in sounds if s.offset < phrase_bars * beats_per_bar]
 
         print('Generated %s sounds using the predicted values for the set of chords ("%s") and after pruning'
-              % (len([k for k in sounds if isinstance(k, note.Note)]), i))
+              % (len([k for k in sounds if isinstance(k, note.Note)]), label))
         for m in sounds:
             melody.insert(curr_offset + m.offset, m)
         for mc in curr_chords:
             accompaniment.insert(curr_offset + mc.offset, mc)
-        curr_offset += bars * BEATS_PER_BAR
+        curr_offset += phrase_bars * beats_per_bar
+        bar += phrase_bars
 
     out_stream = stream.Score([melody, accompaniment])
     write_midi(out_stream, out_path)

@@ -68,7 +68,7 @@ def generate_approach_tone(a_chord, rng=random):
     return generate_scale_tone(a_chord, rng).transpose(rng.choice([1, -1]))
 
 
-def _chord_at(chords, offset):
+def chord_at(chords, offset):
     """The last chord starting at or before offset, else the first chord."""
     sounding = [c for c in chords if c.offset <= offset]
     return sounding[-1] if sounding else chords[0]
@@ -89,7 +89,7 @@ def parse_melody(fullMeasureNotes, fullMeasureChords):
     tokens = []
     previous = None
     for element in measure:
-        last_chord = _chord_at(chords, element.offset)
+        last_chord = chord_at(chords, element.offset)
         if isinstance(element, note.Rest):
             kind = "R"
         elif element.name in last_chord.pitchNames:
@@ -145,7 +145,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random):
             elements.insert(offset, note.Rest(quarterLength=length))
             offset += length
             continue
-        last_chord = _chord_at(chords, offset)
+        last_chord = chord_at(chords, offset)
         if previous is None or len(terms) == 2:
             # No interval to go by: draw freely from the chord, no lower than middle C.
             if kind == "C":

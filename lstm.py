@@ -46,6 +46,23 @@ def seed_int(text):
     return value
 
 
+def temperature_float(text):
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100, not {text}")
+    return value
+
+
+def measure_range(text):
+    try:
+        first, last = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be START:END in measures, like 5:20, not {text}") from None
+    if not 1 <= first <= last:
+        raise argparse.ArgumentTypeError(f"needs 1 <= START <= END, not {text}")
+    return first, last
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Train the course's jazz LSTM on a solo and improvise a new one.")
@@ -53,11 +70,30 @@ def parse_args(argv=None):
                         help="passes over the 60 training windows (default: 100)")
     parser.add_argument("--seed", type=seed_int, default=0,
                         help="seeds every random draw; the same seed writes the same files (default: 0)")
-    parser.add_argument("--midi", metavar="PATH", default=None,
-                        help="corpus MIDI file (default: data/original_metheny.mid, downloaded if missing)")
+    parser.add_argument("--midi", metavar="PATH", nargs="+", default=None,
+                        help="corpus: MIDI or MusicXML files, or a folder of them "
+                             "(default: data/original_metheny.mid, downloaded if missing)")
+    parser.add_argument("--melody-part", metavar="PART",
+                        help="the melody's part, by index or name (default: found automatically)")
+    parser.add_argument("--chord-parts", metavar="PARTS",
+                        help="comma-separated parts whose notes make the chords (default: chord "
+                             "symbols, else the part with the most chords)")
+    parser.add_argument("--section", metavar="START:END", type=measure_range,
+                        help="learn from these measures only, counted from 1")
+    parser.add_argument("--chords", metavar="CHORDS",
+                        help='improvise over your own chords, e.g. "Dm7 G7 | Cmaj7 | A7" '
+                             "(bars separated by |; one chord per bar without |)")
+    parser.add_argument("--bars", type=positive_int, default=16,
+                        help="with --chords, the length of the piece in bars (default: 16)")
+    parser.add_argument("--temperature", type=temperature_float, default=0.0,
+                        help="0 picks the most likely value (the course); above 0 samples, "
+                             "more adventurous as it grows (default: 0)")
+    parser.add_argument("--load-weights", metavar="PATH",
+                        help="skip training: use weights saved by an earlier run "
+                             "(output/djmodel.weights.h5, with vocabulary.json beside it)")
     parser.add_argument("--out", metavar="PATH", default="output/my_music.midi",
                         help="where to write the improvised MIDI (default: output/my_music.midi); "
-                             "audio and pictures go beside it")
+                             "audio, pictures, weights and report go beside it")
     parser.add_argument("--no-audio", action="store_true",
                         help="do not render the music to audio")
     parser.add_argument("--audio-format", choices=["wav", "mp3", "ogg"], default="wav",
@@ -98,6 +134,13 @@ if __name__ == "__main__":
     args = parse_args(shlex.split(os.environ.get("LSTM_ARGS", "")) if "ipykernel" in sys.modules else None)
     if os.path.isdir(args.out):
         fail(f"{args.out}: is a folder; --out takes a file name such as output/my_music.midi")
+    out_folder = os.path.dirname(args.out) or "."
+    try:
+        os.makedirs(out_folder, exist_ok=True)
+    except OSError as error:
+        fail(f"{out_folder}: cannot create the output folder ({error.strerror})")
+    if not os.access(out_folder, os.W_OK):
+        fail(f"{out_folder}: cannot write there; choose another --out")
 
 # %%
 from pathlib import Path
@@ -105,12 +148,21 @@ from pathlib import Path
 import numpy as np
 
 import audio
-from data_utils import corpus_file, generate_music, load_music_utils
+import report
+from data_utils import (corpus_file, generate_music, load_music_utils, load_vocabulary,
+                        save_vocabulary)
+from atomic_files import write_atomically
 from plots import plot_loss, plot_piano_roll, save_figure
-from preprocess import CorpusError, get_musical_data, parse_midi
+from preprocess import CorpusError, Options, load_solo, parse_progression
 
 if __name__ == "__main__":
     out_dir = Path(args.out).parent
+    try:
+        progression = parse_progression(args.chords) if args.chords else None
+    except CorpusError as error:
+        fail(error)
+    options = Options(melody_part=args.melody_part, section=args.section, progression=progression,
+                      chord_parts=tuple(args.chord_parts.split(",")) if args.chord_parts else None)
 
 # %% [markdown]
 # ## 1 - Problem statement
@@ -122,16 +174,18 @@ if __name__ == "__main__":
 #
 # First, listen to a snippet of the training data: the 18 measures of Metheny's guitar solo
 # over the piano's chords that the model will learn from, played by our small synthesizer.
+# (With `--midi`, your own piece: `load_solo` finds its melody and chords.)
 
 # %%
 if __name__ == "__main__":
     try:
         midi_path = corpus_file(args.midi)
-        solo_measures, solo_chords = parse_midi(midi_path)
+        solo = load_solo(midi_path, options)
     except CorpusError as error:
         fail(error)
     if not args.no_audio:
-        snippet = audio.render(audio.section_sounds(solo_measures, solo_chords), bpm=130)
+        snippet = audio.render(audio.section_sounds(solo.measures, solo.chords, solo.beats_per_bar),
+                               bpm=130)
         audio.write_wav(snippet, out_dir / "training_snippet.wav")
         print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s "
               f"in {out_dir / 'training_snippet.wav'}")
@@ -156,10 +210,10 @@ if __name__ == "__main__":
 # %%
 if __name__ == "__main__":
     try:
-        X, Y, n_values, indices_values = load_music_utils(midi_path)
-        chords, _ = get_musical_data(midi_path)
+        X, Y, n_values, indices_values = load_music_utils(midi_path, options)
     except CorpusError as error:
         fail(error)
+    chords = solo.chords
     print("shape of X:", X.shape)
     print("number of training examples:", X.shape[0])
     print("Tx (length of sequence):", X.shape[1])
@@ -218,6 +272,13 @@ def shared_layers(n_values, n_a=64):
 
 
 if __name__ == "__main__":
+    if args.load_weights:
+        # A saved model brings its own vocabulary: the values its weights were trained on.
+        try:
+            indices_values = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
+        except CorpusError as error:
+            fail(error)
+        n_values = len(indices_values)
     keras.utils.set_random_seed(args.seed)
     reshapor, LSTM_cell, densor = shared_layers(n_values, n_a)
 
@@ -231,6 +292,10 @@ if __name__ == "__main__":
 # Slicing with `X[:, t, :]` adds a slice operation that remembers its own `t`. The course
 # used `Lambda(lambda x: X[:, t, :])`; Keras 3 re-runs a Lambda's function each time it
 # traces the model, when `t` has become 29, so every step would read the last value.
+#
+# The model is a `FastTrainingModel`: a Keras `Model` that trains exactly the same way,
+# several times faster, by computing the 30 losses in one operation and feeding `fit`
+# without rebuilding its data pipeline every epoch (see `training.py`).
 
 # %%
 def djmodel(Tx, n_a, n_values):
@@ -258,10 +323,6 @@ def djmodel(Tx, n_a, n_values):
     return FastTrainingModel(inputs=[X, a0, c0], outputs=outputs)
 
 
-# `FastTrainingModel` is a Keras `Model` that trains the same way, several times faster:
-# it computes the 30 losses in one operation and feeds `fit` without rebuilding its data
-# pipeline every epoch (see `training.py`).
-
 # %% [markdown]
 # Build it, and train it with Adam. The course's learning-rate decay (`decay=0.01`)
 # is written in Keras 3 as a schedule: rate = 0.01 / (1 + 0.01 · step). The loss is the
@@ -273,7 +334,16 @@ if __name__ == "__main__":
     model.summary()
 
 # %%
-if __name__ == "__main__":
+if __name__ == "__main__" and args.load_weights:
+    try:
+        model.load_weights(args.load_weights)
+    except Exception as error:  # Keras reports a wrong file or shape in many ways
+        fail(f"{args.load_weights}: cannot load these weights into a model of {n_values} values "
+             f"({type(error).__name__}); they must come with their vocabulary.json")
+    print(f"Loaded weights from {args.load_weights}: skipping training")
+
+# %%
+if __name__ == "__main__" and not args.load_weights:
     opt = Adam(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=0.01),
                beta_1=0.9, beta_2=0.999)
     # jit_compile=False: XLA spends longer compiling this unrolled graph than it saves.
@@ -295,6 +365,10 @@ if __name__ == "__main__":
     save_figure(plot_loss(history.history["loss"]), out_dir / "loss.png")
     print(f"Training curve saved in {out_dir / 'loss.png'}")
     show(out_dir / "loss.png")
+    # Keep the model: its weights (no code, no pickles) and the values they stand for.
+    write_atomically(out_dir / "djmodel.weights.h5", model.save_weights)
+    save_vocabulary(out_dir / "vocabulary.json", indices_values, midi_path)
+    print(f"Model saved in {out_dir / 'djmodel.weights.h5'} and {out_dir / 'vocabulary.json'}")
 
 # %% [markdown]
 # ## 3 - Generating music
@@ -302,6 +376,11 @@ if __name__ == "__main__":
 # To improvise, the trained cell runs on its own output: at each step the most likely
 # value is fed back as the next input, for Ty = 50 steps. `one_hot` turns the softmax
 # into that input.
+#
+# Always taking the most likely value can make the model repeat itself. With a
+# *temperature* T > 0 the next value is instead drawn at random from the softmax
+# sharpened (T < 1) or flattened (T > 1) as p^(1/T); the output at each step is then
+# the one-hot of the value drawn.
 
 # %%
 def one_hot(x):
@@ -309,7 +388,22 @@ def one_hot(x):
     return ops.expand_dims(ops.one_hot(ops.argmax(x, axis=-1), x.shape[-1]), 1)
 
 
-def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50):
+class SampleWithTemperature(keras.layers.Layer):
+    """(m, n_values) softmax -> (m, 1, n_values) one-hot of a value drawn from p^(1/T)."""
+
+    def __init__(self, temperature, **kwargs):
+        super().__init__(**kwargs)
+        self.temperature = temperature
+        # seeded from keras.utils.set_random_seed; its state moves on with every draw
+        self.seed_generator = keras.random.SeedGenerator()
+
+    def call(self, probabilities):
+        logits = ops.log(probabilities + 1e-9) / self.temperature
+        drawn = keras.random.categorical(logits, 1, seed=self.seed_generator)[:, 0]
+        return ops.expand_dims(ops.one_hot(drawn, probabilities.shape[-1]), 1)
+
+
+def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50, temperature=0.0):
     """The sampling model: Ty steps of the trained cell, each fed the previous step's choice.
 
     Arguments:
@@ -317,25 +411,33 @@ def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50):
         n_values -- number of distinct values
         n_a -- units in the LSTM
         Ty -- number of values to generate
+        temperature -- 0 feeds back the argmax (the course); T > 0 samples from p^(1/T)
     Returns:
         a keras Model from [x0 (1, 1, n_values), a0 (1, n_a), c0 (1, n_a)]
-        to a list of Ty softmax outputs, each (1, n_values)
+        to a list of Ty outputs, each (1, n_values): the softmax, or with T > 0
+        the one-hot of the value drawn
     """
     x0 = Input(shape=(1, n_values))
     a0 = Input(shape=(n_a,), name="a0")
     c0 = Input(shape=(n_a,), name="c0")
+    sampler = SampleWithTemperature(temperature) if temperature > 0 else None
     a, c, x = a0, c0, x0
     outputs = []
     for t in range(Ty):
         a, _, c = LSTM_cell(x, initial_state=[a, c])
         out = densor(a)
+        if sampler is None:
+            x = one_hot(out)
+        else:
+            x = sampler(out)
+            out = x[:, 0, :]
         outputs.append(out)
-        x = one_hot(out)
     return Model(inputs=[x0, a0, c0], outputs=outputs)
 
 
 if __name__ == "__main__":
-    inference_model = music_inference_model(LSTM_cell, densor, n_values=n_values, n_a=n_a, Ty=50)
+    inference_model = music_inference_model(LSTM_cell, densor, n_values=n_values, n_a=n_a, Ty=50,
+                                            temperature=args.temperature)
 
 # %% [markdown]
 # `predict_and_sample` runs the inference model from zero inputs and states and returns
@@ -375,13 +477,15 @@ if __name__ == "__main__":
 # Values are not yet music. `generate_music` asks the model for a phrase over each of
 # five chord groups of the solo, lets the grammar pick notes that fit those chords, and
 # applies a few clean-up rules (sixteenth-note grid, no repeated notes, one note at a
-# time). Then it writes the MIDI file.
+# time). Then it writes the MIDI file. With `--chords`, it improvises over your progression
+# instead, looped for `--bars` bars.
 
 # %%
 if __name__ == "__main__":
     try:
         out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
-                                    out_path=args.out, seed=args.seed)
+                                    out_path=args.out, seed=args.seed, progression=progression,
+                                    bars=args.bars, beats_per_bar=float(solo.beats_per_bar))
     except OSError as error:
         fail(f"{args.out}: cannot write the music ({error.strerror})")
 
@@ -413,3 +517,20 @@ if __name__ == "__main__":
     save_figure(plot_piano_roll(sounds, title="Your improvisation"), out_path.with_suffix(".png"))
     print(f"Piano roll saved in {out_path.with_suffix('.png')}")
     show(out_path.with_suffix(".png"))
+
+# %% [markdown]
+# ### 3.5 - How good is it?
+#
+# A few plain measures, for the corpus's melody and for the improvisation side by side:
+# how many notes are chord tones, scale tones or approach tones of the chord under them,
+# the range, the size of the steps, how often a pitch repeats, how evenly the twelve pitch
+# classes are used (entropy, at most 3.58 bits), and the note lengths.
+
+# %%
+if __name__ == "__main__":
+    corpus_metrics = report.melody_metrics(*report.solo_notes_and_chords(solo))
+    generated_metrics = report.melody_metrics(out_stream.parts[0].flatten().notes,
+                                              list(out_stream.parts[1].flatten().notes))
+    print(report.format_report(corpus_metrics, generated_metrics))
+    report.write_report(out_dir / "report.json", corpus_metrics, generated_metrics)
+    print(f"Report saved in {out_dir / 'report.json'}")

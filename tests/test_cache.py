@@ -46,11 +46,15 @@ def test_corrupt_cache_is_rebuilt(corpus_path, fresh_cache, musical_data, garbag
     assert json.loads(cache_file.read_text())["grammars"] == musical_data[1]
 
 
-def test_changed_file_gets_its_own_entry(corpus_path, fresh_cache, tmp_path):
+def test_entries_are_keyed_by_content_and_settings(corpus_path, fresh_cache, tmp_path):
     preprocess.get_musical_data(corpus_path)
-    copy = tmp_path / "copy.mid"
+    copy = tmp_path / "same bytes, other name.mid"
     shutil.copy(corpus_path, copy)
-    with open(copy, "ab") as file:
-        file.write(b"\0")  # trailing bytes: same music, other file
     preprocess.get_musical_data(copy)
-    assert len(list(fresh_cache.glob("*.json"))) == 2
+    assert len(list(fresh_cache.glob("*.json"))) == 1  # the same file under another name
+    digest = preprocess.sha256_of(corpus_path)
+    keys = {preprocess._cache_key(digest, preprocess.Options()),
+            preprocess._cache_key("0" * 64, preprocess.Options()),
+            preprocess._cache_key(digest, preprocess.Options(section=(1, 4))),
+            preprocess._cache_key(digest, preprocess.Options(melody_part="1"))}
+    assert len(keys) == 4
