@@ -202,7 +202,10 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         sounds = unparse_grammar(predicted_tones, curr_chords, rng)
         sounds = prune_notes(sounds)
         sounds = clean_up_notes(sounds)
-        sounds = [s for s in sounds if s.offset < phrase_bars * beats_per_bar]
+        phrase_end = phrase_bars * beats_per_bar
+        sounds = [s for s in sounds if s.offset < phrase_end]
+        for s in sounds:  # nothing rings on into the next phrase
+            s.quarterLength = min(s.quarterLength, phrase_end - s.offset)
 
         print('Generated %s sounds using the predicted values for the set of chords ("%s") and after pruning'
               % (len([k for k in sounds if isinstance(k, note.Note)]), label))

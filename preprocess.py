@@ -20,7 +20,8 @@ from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 
-from music21 import chord, converter, harmony, instrument, meter, midi, note, pitch, stream
+from music21 import (chord, converter, harmony, instrument, meter, midi, note, percussion, pitch,
+                     stream)
 
 import grammar
 from atomic_files import write_atomically
@@ -283,7 +284,7 @@ def _is_percussion(part):
     if any(isinstance(i, instrument.UnpitchedPercussion) or i.midiChannel == 9
            for i in part.recurse().getElementsByClass(instrument.Instrument)):
         return True
-    return any(n.isClassOrSubclass(("Unpitched", "PercussionChord")) for n in part.recurse().notes)
+    return any(isinstance(n, (note.Unpitched, percussion.PercussionChord)) for n in part.recurse().notes)
 
 
 def _part_label(index, part):

@@ -1,0 +1,230 @@
+"""Any MIDI or MusicXML works or stops with one clear line (small scores built with music21)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from music21 import chord, harmony, instrument, meter, note, stream
+
+import preprocess
+from conftest import ROOT
+from data_utils import load_music_utils
+from preprocess import CorpusError, Options, load_solo, parse_progression
+
+TUNE = ["C5", "D5", "E5", "G5", "A5", "G5", "E5", "D5", "C5", "E5", "G5", "B5", "A5", "F5", "D5", "B4"]
+
+
+def melody_part(bars=12, beats=4, name="Lead"):
+    part = stream.Part(id=name)
+    part.partName = name
+    part.insert(0, meter.TimeSignature(f"{beats}/4"))
+    for i in range(bars * beats * 2):  # eighth notes
+        part.insert(i * 0.5, note.Note(TUNE[i % len(TUNE)], quarterLength=0.5))
+    return part
+
+
+def chord_part(bars=12, beats=4, name="Piano"):
+    part = stream.Part(id=name)
+    part.partName = name
+    part.insert(0, instrument.Piano())
+    figures = [["C3", "E3", "G3", "B3"], ["D3", "F3", "A3", "C4"], ["G2", "B2", "D3", "F3"]]
+    for bar in range(bars):
+        part.insert(bar * beats, chord.Chord(figures[bar % 3], quarterLength=beats))
+    return part
+
+
+def drum_part(bars=12):
+    part = stream.Part(id="Drums")
+    part.insert(0, instrument.BassDrum())
+    for i in range(bars * 4):
+        hit = note.Unpitched(quarterLength=1)
+        hit.displayStep, hit.displayOctave = "C", 4
+        part.insert(i, hit)
+    return part
+
+
+def write(tmp_path, name, *parts, fmt="midi"):
+    score = stream.Score()
+    for part in parts:
+        score.insert(0, part)
+    path = tmp_path / name
+    score.write(fmt, fp=path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(preprocess, "CACHE_DIR", tmp_path / "cache")
+
+
+def test_melody_and_piano_midi_is_found_automatically(tmp_path):
+    path = write(tmp_path, "two.mid", chord_part(), melody_part())
+    solo = load_solo(path)
+    assert len(solo.abstract_grammars) == 12
+    assert all(len(m) == 8 for m in solo.measures[1:])  # eight eighth notes a bar
+    assert all(c and len(c[0].pitches) == 4 for c in solo.chords[1:])
+    first = solo.abstract_grammars[0].split(" ")
+    assert first[0] == "C,0.500"  # C5 over C major seventh: a chord tone
+    X, Y, n_values, indices_values = load_music_utils(path)
+    assert X.shape == (60, 30, n_values) and Y.shape == (30, 60, n_values)
+    assert n_values == len(indices_values) < 78
+
+
+def test_parts_can_be_named(tmp_path):
+    path = write(tmp_path, "named.mid", chord_part(), melody_part())
+    by_index = load_solo(path, Options(melody_part="1", chord_parts=("0",)))
+    assert by_index.abstract_grammars == load_solo(path).abstract_grammars
+    with pytest.raises(CorpusError, match="no part 'Sax'.*parts are"):
+        load_solo(path, Options(melody_part="Sax"))
+
+
+def test_melody_only_needs_chords(tmp_path):
+    path = write(tmp_path, "solo.mid", melody_part())
+    with pytest.raises(CorpusError, match="no chords found.*--chords"):
+        load_solo(path)
+    solo = load_solo(path, Options(progression=parse_progression("Cmaj7 | Dm7 | G7")))
+    assert [c[0].pitches[0].name for c in solo.chords[1:4]] == ["C", "D", "G"]
+
+
+def test_piano_only_and_drums_only_have_no_melody(tmp_path):
+    for name, parts in [("piano.mid", [chord_part()]), ("drums.mid", [drum_part()])]:
+        with pytest.raises(CorpusError, match="no melodic part"):
+            load_solo(write(tmp_path, name, *parts))
+
+
+def test_lead_sheet_with_chord_symbols(tmp_path):
+    lead = melody_part()
+    for bar, figure in enumerate(["Cmaj7", "Dm7", "G7"] * 4):
+        lead.insert(bar * 4, harmony.ChordSymbol(figure))
+    path = write(tmp_path, "lead.musicxml", lead, fmt="musicxml")
+    solo = load_solo(path)
+    assert len(solo.abstract_grammars) == 12
+    roots = [c[0].pitches[0].name for c in solo.chords[1:4]]
+    assert roots == ["C", "D", "G"]
+    assert all(isinstance(n, note.Note) for m in solo.measures[1:] for n in m)
+
+
+def test_three_four_time(tmp_path):
+    path = write(tmp_path, "waltz.mid", chord_part(beats=3), melody_part(beats=3))
+    solo = load_solo(path)
+    assert solo.beats_per_bar == 3
+    assert all(len(m) == 6 for m in solo.measures[1:])
+    assert sum(float(t.split(",")[1]) for t in solo.abstract_grammars[0].split(" ")) == 3
+
+
+def test_section_and_empty_section(tmp_path):
+    path = write(tmp_path, "two.mid", chord_part(), melody_part())
+    assert len(load_solo(path, Options(section=(3, 6))).abstract_grammars) == 4
+    with pytest.raises(CorpusError, match="measures 40:50 holds no melody notes"):
+        load_solo(path, Options(section=(40, 50)))
+
+
+def test_too_short_a_corpus_says_how_short(tmp_path):
+    path = write(tmp_path, "short.mid", chord_part(bars=2), melody_part(bars=1))
+    with pytest.raises(CorpusError, match="has 8 values; training windows of 30 need at least 31"):
+        load_music_utils(path)
+
+
+def test_several_files_make_one_corpus(tmp_path):
+    a = write(tmp_path, "a.mid", chord_part(), melody_part())
+    b = write(tmp_path, "b.mid", chord_part(bars=6), melody_part(bars=6))
+    both = load_solo([a, b])
+    assert both.abstract_grammars == load_solo(a).abstract_grammars + load_solo(b).abstract_grammars
+    assert len(both.chords) == 1 + 12 + 6
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path in (a, b):
+        (folder / path.name).write_bytes(path.read_bytes())
+    assert load_solo(folder).abstract_grammars == both.abstract_grammars
+
+
+def test_unknown_chord_symbol():
+    with pytest.raises(CorpusError, match="unknown chord symbol 'Hmaj13#'"):
+        parse_progression("Cmaj7 | Hmaj13#")
+    assert parse_progression("Dm7 G7 | Cmaj7") == (("Dm7", "G7"), ("Cmaj7",))
+    assert parse_progression("C F G") == (("C",), ("F",), ("G",))
+
+
+def test_temperature_samples_reproducibly():
+    import lstm
+
+    lstm.keras.utils.set_random_seed(2)
+    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(20, 16)
+    lstm.djmodel(5, 16, 20)
+
+    def sample(temperature, seed):
+        lstm.keras.utils.set_random_seed(seed)
+        model = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, 20, 16, Ty=40,
+                                           temperature=temperature)
+        return [lstm.predict_and_sample(model)[1][:, 0] for _ in range(2)]
+
+    first, again = sample(1.5, 7), sample(1.5, 7)
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(first[1], again[1])
+    assert not np.array_equal(first[0], first[1])  # each call draws anew
+    assert len(set(first[0])) > 3  # untrained and hot: many values
+    greedy = sample(0.0, 7)
+    np.testing.assert_array_equal(greedy[0], greedy[1])  # argmax: the same every call
+
+
+def run_lstm(*args):
+    return subprocess.run([sys.executable, str(ROOT / "lstm.py"), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240,
+                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+@pytest.mark.parametrize("kind, flags, message", [
+    ("drums", [], "no melodic part"),
+    ("melody", [], "no chords found"),
+    ("melody", ["--chords", "Cmaj7 | Hmaj13#"], "unknown chord symbol"),
+    ("two", ["--section", "40:50"], "holds no melody notes"),
+    ("two", ["--section", "5-6"], "START:END"),
+])
+def test_cli_bad_music_exits_2_with_one_line(tmp_path, kind, flags, message):
+    parts = {"drums": [drum_part()], "melody": [melody_part()], "two": [chord_part(), melody_part()]}
+    path = write(tmp_path, f"{kind}.mid", *parts[kind])
+    out = tmp_path / "out" / "x.midi"
+    result = run_lstm("--midi", str(path), "--out", str(out), *flags)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr and message in lines[-1]
+    assert not out.exists()
+
+
+def test_cli_own_lead_sheet_over_own_chords_then_reuse_the_model(tmp_path):
+    lead = melody_part()
+    for bar, figure in enumerate(["Cmaj7", "Am7", "Dm7", "G7"] * 3):
+        lead.insert(bar * 4, harmony.ChordSymbol(figure))
+    path = write(tmp_path, "lead.musicxml", lead, fmt="musicxml")
+    out = tmp_path / "mine" / "tune.midi"
+    first = run_lstm("--midi", str(path), "--epochs", "2", "--chords", "Dm7 G7 | Cmaj7",
+                     "--bars", "6", "--temperature", "0.8", "--no-audio", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    from music21 import converter
+
+    score = converter.parse(out)
+    assert score.highestTime == pytest.approx(6 * 4, abs=0.5)
+    names = [c.pitches[0].name for c in score.parts[1].flatten().getElementsByClass("Chord")]
+    assert names[:3] == ["D", "G", "C"]
+    weights, vocabulary = out.parent / "djmodel.weights.h5", out.parent / "vocabulary.json"
+    assert weights.exists() and vocabulary.exists()
+    report = (out.parent / "report.json").read_text()
+    assert '"chord_tone_share"' in report
+
+    # the saved model generates again without training
+    again = run_lstm("--midi", str(path), "--load-weights", str(weights), "--no-audio",
+                     "--chords", "Dm7 G7 | Cmaj7", "--bars", "6", "--out", str(tmp_path / "b.midi"))
+    assert again.returncode == 0, again.stderr
+    assert "skipping training" in again.stdout and "Epoch" not in again.stdout
+
+    # a vocabulary that does not fit the weights is refused
+    import json
+
+    entry = json.loads(vocabulary.read_text())
+    entry["values"] = entry["values"][:-1]
+    vocabulary.write_text(json.dumps(entry))
+    refused = run_lstm("--midi", str(path), "--load-weights", str(weights), "--no-audio",
+                       "--out", str(tmp_path / "c.midi"))
+    assert refused.returncode == 2
+    assert "cannot load these weights" in refused.stderr and "Traceback" not in refused.stderr
