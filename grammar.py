@@ -12,19 +12,44 @@ turned back into notes.
 import random
 from functools import lru_cache
 
-from music21 import chord, interval, note, scale, stream
+from music21 import chord, interval, note, pitch, scale, stream
+
+
+# Steps of the two linear scales the grammar derives, in semitones from the tonic.
+SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11), "dorian": (0, 2, 3, 5, 7, 9, 10)}
+# The tonics music21's scale.derive tries, in its order (enharmonic spellings included).
+TONICS = scale.intervalNetwork.IntervalNetwork._SCALE_STARTS
+
+
+@lru_cache(maxsize=None)
+def _scale_pitch_names(kind, tonic):
+    scale_class = {"major": scale.MajorScale, "dorian": scale.DorianScale,
+                   "blues": scale.WeightedHexatonicBlues}[kind]
+    return tuple(p.name for p in scale_class(tonic=tonic).getPitches())
 
 
 @lru_cache(maxsize=None)
 def _scale_names(chord_pitches, quality, weighted_blues):
-    """Pitch names of the scale derived from a chord (major if the chord is major)."""
-    if quality == "major":
-        kind = scale.MajorScale()
-    elif weighted_blues:
-        kind = scale.WeightedHexatonicBlues()
-    else:
-        kind = scale.DorianScale()
-    return tuple(p.name for p in kind.derive(chord.Chord(list(chord_pitches))).getPitches())
+    """Pitch names of the scale derived from a chord (major if the chord is major).
+
+    For the major and Dorian scales this is music21's scale.derive, computed directly:
+    derive realises the scale on each of 15 tonics and keeps the one whose pitch classes
+    cover most of the chord's pitch classes (ties to the higher tonic, then the later one), which
+    took seconds per run. The tests check both agree.
+    """
+    kind = "major" if quality == "major" else "blues" if weighted_blues else "dorian"
+    if kind == "blues":  # not a simple pitch-class set: ask music21
+        derived = scale.WeightedHexatonicBlues().derive(chord.Chord(list(chord_pitches)))
+        return tuple(p.name for p in derived.getPitches())
+    classes = {pitch.Pitch(p).pitchClass for p in chord_pitches}  # derive counts each class once
+    ranked = []
+    for tonic in TONICS:
+        tonic_pitch = pitch.Pitch(tonic)
+        members = {(tonic_pitch.pitchClass + step) % 12 for step in SCALE_STEPS[kind]}
+        ranked.append((sum(c in members for c in classes), tonic_pitch))
+    ranked.sort()
+    ranked.reverse()
+    return _scale_pitch_names(kind, ranked[0][1].name)
 
 
 def _chord_key(a_chord):

@@ -235,11 +235,11 @@ with native_stderr_muted():
 # TensorFlow's graph optimiser spends longer on these small unrolled graphs than it saves.
 tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 from keras import Input, Model, ops
-from keras.layers import Dense, LSTM, Reshape
+from keras.layers import Dense, Reshape
 from keras.optimizers import Adam
 from keras.optimizers.schedules import InverseTimeDecay
 
-from training import FastTrainingModel
+from training import FastTrainingModel, StepLSTM
 
 # %% [markdown]
 # ### 1.2 - Overview of our model
@@ -261,12 +261,12 @@ n_a = 64  # number of units in the LSTM's hidden state
 def shared_layers(n_values, n_a=64):
     """The three layers every time step shares: (reshapor, LSTM_cell, densor).
 
-    unroll=True runs each one-step call as plain operations instead of a loop,
-    which makes the 30-step graph much quicker to build; the maths is the same.
+    StepLSTM is keras.layers.LSTM, with a shortcut for one-step calls like ours:
+    it calls its cell directly, so the 30-step graph is quicker to build (training.py).
     """
     return (
         Reshape((1, n_values)),
-        LSTM(n_a, return_state=True, unroll=True),
+        StepLSTM(n_a, return_state=True),
         Dense(n_values, activation="softmax"),
     )
 

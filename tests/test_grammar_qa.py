@@ -118,3 +118,18 @@ def test_generated_phrase_obeys_all_rules(seed):
     consecutive = list(zip(sounds, sounds[1:]))
     assert not any(isinstance(a, note.Note) and isinstance(b, note.Note)
                    and a.nameWithOctave == b.nameWithOctave for a, b in consecutive)
+
+
+def test_scale_derivation_matches_music21():
+    """grammar derives major and Dorian scales directly; music21's scale.derive is the reference."""
+    from music21 import scale
+
+    import grammar
+
+    rng = random.Random(1)
+    for _ in range(60):
+        a_chord = chord.Chord(sorted(rng.sample(range(40, 80), rng.randint(2, 6))))
+        names = tuple(p.nameWithOctave for p in a_chord.pitches)
+        for quality, reference in (("major", scale.MajorScale), ("minor", scale.DorianScale)):
+            expected = tuple(p.name for p in reference().derive(a_chord).getPitches())
+            assert grammar._scale_names(names, quality, False) == expected, (names, quality)

@@ -63,6 +63,7 @@ def test_djmodel_matches_the_lstm_equations_at_every_step(layers):
 
 def test_one_shared_set_of_weights(layers):
     model = layers
+    assert isinstance(lstm.LSTM_cell, lstm.keras.layers.LSTM)
     assert model.count_params() == 41_678
     assert len(model.weights) == 5  # LSTM kernel, recurrent kernel, bias; Dense kernel, bias
     inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=50)
