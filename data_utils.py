@@ -212,7 +212,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         for m in sounds:
             melody.insert(curr_offset + m.offset, m)
         for mc in curr_chords:
-            accompaniment.insert(curr_offset + mc.offset, mc)
+            if mc.quarterLength > 0:  # the corpus's zero-length chords guide the grammar, silently
+                accompaniment.insert(curr_offset + mc.offset, mc)
         curr_offset += phrase_bars * beats_per_bar
         bar += phrase_bars
 

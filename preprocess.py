@@ -8,6 +8,10 @@ and builds measures and voices. A literal port therefore finds other notes.
 We read the MIDI events with music21's low-level reader and apply the old
 import rules ourselves, so the corpus is the course's token for token
 (193 tokens, 78 values, 19 chord groups, 18 grammar measures).
+
+Any other MIDI or MusicXML file is read with music21 10's own importer: load_solo finds
+its melody and chords (or is told which parts they are) and groups them by bar.
+Results are cached as JSON, keyed by the file's sha256, the options and this code.
 """
 
 import hashlib
@@ -73,8 +77,8 @@ CORPUS_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl")
 
 QUANTIZE_DIVISORS = (4, 3)  # sixteenths and eighth-note triplets, music21 5's default
 
-# Parsing the MIDI file and its grammar takes a second or two; the result is kept here,
-# as plain JSON, under a key made of the file's sha256, the section and this code's own hash.
+# Parsing a file and its grammar takes a second or more; the result is kept here, as plain
+# JSON, under a key made of the file's sha256, the options and this code's own hash.
 CACHE_DIR = Path("data/.cache")
 
 

@@ -187,6 +187,7 @@ def main():
     for _ in range(args.repeats):
         shutil.rmtree(CACHE, ignore_errors=True)  # every run a first run: nothing cached
         runs.append(timed_child(cold_args))
+    shutil.rmtree(CACHE, ignore_errors=True)
     cold_load = child(["--child", "load"])["load_s"]
     warm_load = median([child(["--child", "load"])["load_s"] for _ in range(args.repeats)])
     names = [name for name, _ in runs[0]["phases"]]

@@ -100,6 +100,12 @@ def test_help_answers_without_tensorflow():
     assert "tensorflow" not in result.stderr
 
 
+def test_bench_help():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "bench.py"), "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--repeats" in result.stdout
+
+
 def bad_corpus(tmp_path, kind):
     path = tmp_path / "corpus.mid"
     if kind == "missing":
