@@ -141,6 +141,9 @@ if __name__ == "__main__":
         fail(f"{out_folder}: cannot create the output folder ({error.strerror})")
     if not os.access(out_folder, os.W_OK):
         fail(f"{out_folder}: cannot write there; choose another --out")
+    if args.load_weights and not os.path.isfile(args.load_weights):
+        fail(f"{args.load_weights}: file not found; --load-weights takes output/djmodel.weights.h5 "
+             "from an earlier run")
 
 # %%
 from pathlib import Path
@@ -158,7 +161,7 @@ from preprocess import CorpusError, Options, load_solo, parse_progression
 if __name__ == "__main__":
     out_dir = Path(args.out).parent
     try:
-        progression = parse_progression(args.chords) if args.chords else None
+        progression = parse_progression(args.chords) if args.chords is not None else None
     except CorpusError as error:
         fail(error)
     options = Options(melody_part=args.melody_part, section=args.section, progression=progression,

@@ -118,3 +118,16 @@ def test_piano_roll_draws_every_note_of_a_midi_file(tmp_path):
     assert starts == [0, 0, 0, 0, 0, 0.5, 1, 1.5, 2]
     colours = {tuple(c.get_facecolor()[0][:3]) for c in figure.axes[0].collections}
     assert len(colours) == 2  # melody and chords told apart
+
+
+@pytest.mark.skipif(not audio.ffmpeg_available(), reason="ffmpeg is not installed")
+def test_conversion_with_ffmpeg_keeps_the_length(tmp_path):
+    from pydub import AudioSegment
+
+    wav = tmp_path / "tone.wav"
+    audio.write_wav(audio.render([audio.Sound(0, 4, 69, audio.GUITAR)], bpm=120), wav)
+    for audio_format in ("mp3", "ogg"):
+        converted = audio.convert(wav, audio_format)
+        assert converted == wav.with_suffix(f".{audio_format}")
+        seconds = len(AudioSegment.from_file(converted, format=audio_format)) / 1000
+        assert abs(seconds - (2 + audio.RELEASE_SECONDS)) < 0.1

@@ -157,3 +157,25 @@ def test_default_corpus_with_wrong_checksum(tmp_path, corpus_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "checksum" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_download_is_https_and_pinned(tmp_path, monkeypatch):
+    """Without data/original_metheny.mid, the corpus is fetched over HTTPS against its sha256."""
+    import keras
+
+    import data_utils
+
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def fake_get_file(**kwargs):
+        calls.append(kwargs)
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    with pytest.raises(data_utils.CorpusError, match="could not download.*--midi PATH"):
+        data_utils.corpus_file()
+    (call,) = calls
+    assert call["origin"].startswith("https://")
+    assert call["file_hash"] == "0da8322ceab36b036682b5ece0c315193f7b701a3340a0ca5a523b107c6f428d"
+    assert call["hash_algorithm"] == "sha256"
