@@ -141,7 +141,9 @@ def convert(wav_path, audio_format):
         raise RuntimeError(f"{audio_format} needs ffmpeg, which is not installed "
                            f"(e.g. apt-get install ffmpeg); the WAV file is kept")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pydub warns at import without ffmpeg
+        # pydub warns at import about ffmpeg and about audioop's deprecation
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         from pydub import AudioSegment
     out_path = wav_path.with_suffix(f".{audio_format}")
     segment = AudioSegment.from_wav(str(wav_path))
