@@ -94,31 +94,17 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE):
 
 
 def score_sounds(score):
-    """Sounds of a music21 score: single notes in the guitar voice, chords in the keyboard voice."""
-    from music21 import chord, note
+    """Sounds of a music21 stream, or a list of its notes and chords: single notes in the guitar
+    voice, chords in the keyboard voice."""
+    from music21 import chord, note, stream
 
     sounds = []
-    for element in score.flatten().notes:
+    for element in score.flatten().notes if isinstance(score, stream.Stream) else score:
         start, length = float(element.offset), float(element.quarterLength)
         if isinstance(element, chord.Chord):
             sounds += [Sound(start, length, p.midi, KEYS) for p in element.pitches]
         elif isinstance(element, note.Note):
             sounds.append(Sound(start, length, element.pitch.midi, GUITAR))
-    return sounds
-
-
-def section_sounds(measures, chords, beats_per_bar=4):
-    """Sounds of the corpus's solo: measures of melody and of chords, as preprocess.load_solo
-    returns them, laid one after the other from zero."""
-    sounds = []
-    for index, (notes, bar_chords) in enumerate(zip(measures[1:], chords[1:])):
-        bar_start = min(float(e.offset) for e in notes) // beats_per_bar * beats_per_bar
-        shift = index * beats_per_bar - bar_start
-        for elements, voice in ((notes, GUITAR), (bar_chords, KEYS)):
-            for element in elements:
-                for pitch in element.pitches:  # a rest has none
-                    sounds.append(Sound(float(element.offset) + shift, float(element.quarterLength),
-                                        pitch.midi, voice))
     return sounds
 
 

@@ -156,7 +156,7 @@ from data_utils import (corpus_file, generate_music, load_music_utils, load_voca
                         save_vocabulary)
 from atomic_files import write_atomically
 from plots import plot_loss, plot_piano_roll, save_figure
-from preprocess import CorpusError, Options, load_solo, parse_progression
+from preprocess import CorpusError, Options, load_solo, parse_progression, solo_timeline
 
 if __name__ == "__main__":
     out_dir = Path(args.out).parent
@@ -187,8 +187,8 @@ if __name__ == "__main__":
     except CorpusError as error:
         fail(error)
     if not args.no_audio:
-        snippet = audio.render(audio.section_sounds(solo.measures, solo.chords, solo.beats_per_bar),
-                               bpm=130)
+        solo_notes, solo_chords = solo_timeline(solo)
+        snippet = audio.render(audio.score_sounds(solo_notes + solo_chords), bpm=130)
         audio.write_wav(snippet, out_dir / "training_snippet.wav")
         print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s "
               f"in {out_dir / 'training_snippet.wav'}")
@@ -531,7 +531,7 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
-    corpus_metrics = report.melody_metrics(*report.solo_notes_and_chords(solo))
+    corpus_metrics = report.melody_metrics(*solo_timeline(solo))
     generated_metrics = report.melody_metrics(out_stream.parts[0].flatten().notes,
                                               list(out_stream.parts[1].flatten().notes))
     print(report.format_report(corpus_metrics, generated_metrics))

@@ -14,6 +14,7 @@ its melody and chords (or is told which parts they are) and groups them by bar.
 Results are cached as JSON, keyed by the file's sha256, the options and this code.
 """
 
+import copy
 import hashlib
 import json
 import math
@@ -524,6 +525,24 @@ def load_solo(data_fn, options=Options(), cache_dir=None):
                 [[]] + [c for s in solos for c in s.chords[1:]],
                 [g for s in solos for g in s.abstract_grammars],
                 solos[0].beats_per_bar)
+
+
+def solo_timeline(solo):
+    """Copies of a Solo's melody notes and chords, measure after measure from offset 0.
+
+    Measures keep their place within the bar; gaps between them close up, and measures
+    from several files no longer overlap. Returns (notes, chords).
+    """
+    notes, chords = [], []
+    for index, (measure, measure_chords) in enumerate(zip(solo.measures[1:], solo.chords[1:])):
+        bar_start = min(e.offset for e in measure) // solo.beats_per_bar * solo.beats_per_bar
+        shift = index * solo.beats_per_bar - bar_start
+        for source, target in ((measure, notes), (measure_chords, chords)):
+            for element in source:
+                moved = copy.deepcopy(element)
+                moved.offset = element.offset + shift
+                target.append(moved)
+    return notes, chords
 
 
 def parse_midi(path, options=Options()):

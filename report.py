@@ -4,7 +4,6 @@ Each measure is computed the same way for the corpus's melody and for the genera
 so the two can be compared side by side.
 """
 
-import copy
 import json
 import math
 from collections import Counter
@@ -60,20 +59,6 @@ def melody_metrics(notes, chords):
         "pitch_class_entropy": entropy + 0.0,
         "duration_histogram": {label: histogram[label] / len(notes) for _, label in DURATION_BINS},
     }
-
-
-def solo_notes_and_chords(solo):
-    """A Solo's melody notes and chords, measure after measure on one clock (files may overlap)."""
-    notes, chords = [], []
-    for index, (measure, measure_chords) in enumerate(zip(solo.measures[1:], solo.chords[1:])):
-        bar_start = min(float(e.offset) for e in measure) // solo.beats_per_bar * solo.beats_per_bar
-        shift = index * solo.beats_per_bar - bar_start
-        for source, target in ((measure, notes), (measure_chords, chords)):
-            for element in source:
-                moved = copy.deepcopy(element)
-                moved.offset = float(element.offset) + float(shift)
-                target.append(moved)
-    return notes, chords
 
 
 def format_report(corpus, generated):

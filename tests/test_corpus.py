@@ -78,3 +78,18 @@ def test_training_windows_are_the_courses(musical_data):
             assert X[i, t].sum() == 1
     np.testing.assert_array_equal(Y[:-1], np.swapaxes(X[:, 1:], 0, 1))
     assert not Y[-1].any()
+
+
+def test_solo_timeline_lays_measures_end_to_end(corpus_path):
+    from preprocess import load_solo, solo_timeline
+
+    solo = load_solo(corpus_path)
+    notes, chords = solo_timeline(solo)
+    assert len(notes) == 193 and len(chords) == sum(len(g) for g in solo.chords[1:])
+    # the solo's measures 119..136 become bars 0..17, each note keeping its place in the bar
+    originals = [n for measure in solo.measures[1:] for n in measure]
+    for moved, original in zip(notes, originals):
+        assert moved.offset == original.offset - 119 * 4
+        assert moved.nameWithOctave == original.nameWithOctave
+    assert min(n.offset for n in notes) == 0 and max(n.offset for n in notes) < 18 * 4
+    assert solo.measures[1][0].offset == 476  # the originals are untouched
