@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from music21 import chord, note, stream
 from scipy.io import wavfile
 
 from atomic_files import write_atomically
@@ -47,13 +48,9 @@ def frequency(midi_pitch):
     return 440.0 * 2 ** ((midi_pitch - 69) / 12)
 
 
-def render_note(sound, seconds_per_quarter, sample_rate=SAMPLE_RATE):
-    """Samples of one note: its length at the tempo plus the release tail (read-only array)."""
-    return _note_samples(sound.length, sound.pitch, sound.voice, seconds_per_quarter, sample_rate)
-
-
 @lru_cache(maxsize=4096)  # pieces repeat the same pitch and length many times
-def _note_samples(length, pitch, voice, seconds_per_quarter, sample_rate):
+def render_note(length, pitch, voice, seconds_per_quarter, sample_rate=SAMPLE_RATE):
+    """Samples of one note: its length at the tempo plus the release tail (read-only array)."""
     held = length * seconds_per_quarter
     count = int(round((held + RELEASE_SECONDS) * sample_rate))
     t = np.arange(count) / sample_rate
@@ -84,7 +81,7 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE):
     end = max((s.start + s.length for s in sounds), default=0.0)
     mix = np.zeros(int(round((end * seconds_per_quarter + RELEASE_SECONDS) * sample_rate)) + 1)
     for sound in sounds:
-        samples = render_note(sound, seconds_per_quarter, sample_rate)
+        samples = render_note(sound.length, sound.pitch, sound.voice, seconds_per_quarter, sample_rate)
         first = int(round(sound.start * seconds_per_quarter * sample_rate))
         mix[first:first + len(samples)] += samples[: len(mix) - first]
     peak = np.abs(mix).max()
@@ -96,8 +93,6 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE):
 def score_sounds(score):
     """Sounds of a music21 stream, or a list of its notes and chords: single notes in the guitar
     voice, chords in the keyboard voice."""
-    from music21 import chord, note, stream
-
     sounds = []
     for element in score.flatten().notes if isinstance(score, stream.Stream) else score:
         start, length = float(element.offset), float(element.quarterLength)

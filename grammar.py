@@ -23,8 +23,7 @@ TONICS = scale.intervalNetwork.IntervalNetwork._SCALE_STARTS
 
 @lru_cache(maxsize=None)
 def _scale_pitch_names(kind, tonic):
-    scale_class = {"major": scale.MajorScale, "dorian": scale.DorianScale,
-                   "blues": scale.WeightedHexatonicBlues}[kind]
+    scale_class = {"major": scale.MajorScale, "dorian": scale.DorianScale}[kind]
     return tuple(p.name for p in scale_class(tonic=tonic).getPitches())
 
 

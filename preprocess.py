@@ -68,8 +68,10 @@ class Options:
     section: tuple = None
     progression: tuple = None
 
-    def for_metheny(self):
-        return self.melody_part is None and self.chord_parts is None and self.section is None
+    def use_metheny_preset(self, digest):
+        """True for the course's corpus read with no overrides: the classic extraction."""
+        return (digest == METHENY_SHA256 and self.melody_part is None
+                and self.chord_parts is None and self.section is None)
 
 
 Solo = namedtuple("Solo", "measures chords abstract_grammars beats_per_bar")
@@ -261,8 +263,9 @@ def parse_progression(text):
     return tuple(tuple(bar) for bar in bars)
 
 
+@lru_cache(maxsize=None)  # a progression names the same few chords over and over
 def _chord_symbol_pitches(figure):
-    """MIDI pitches of a chord symbol, voiced from the octave below middle C."""
+    """MIDI pitches of a chord symbol (a tuple), voiced from the octave below middle C."""
     try:
         symbol = harmony.ChordSymbol(figure)
         pitches = [p.midi for p in symbol.pitches]
@@ -271,7 +274,7 @@ def _chord_symbol_pitches(figure):
     if len(pitches) < 2:
         raise CorpusError(f"unknown chord symbol {figure!r} (try e.g. C, Dm7, G7, Cmaj7, F#m7b5)")
     lowest = min(pitches)
-    return sorted(p - 12 * ((lowest - 48) // 12) for p in pitches)
+    return tuple(sorted(p - 12 * ((lowest - 48) // 12) for p in pitches))
 
 
 def progression_events(progression, first_bar, bar_count, beats_per_bar):
@@ -293,7 +296,7 @@ def _is_percussion(part):
 
 
 def _part_label(index, part):
-    name = part.partName or (part.getInstrument(returnDefault=False) or "").__str__()
+    name = part.partName or str(part.getInstrument(returnDefault=False) or "")
     return f"{index} ({name})" if name else str(index)
 
 
@@ -430,7 +433,7 @@ def _code_version():
 
 
 def _cache_key(digest, options):
-    settings = "metheny" if digest == METHENY_SHA256 and options.for_metheny() else json.dumps(asdict(options))
+    settings = "metheny" if options.use_metheny_preset(digest) else json.dumps(asdict(options))
     return hashlib.sha256(f"{digest} {settings} {_code_version()}".encode()).hexdigest()
 
 
@@ -474,7 +477,7 @@ def _load_one(path, options, cache_dir):
     if not path.is_file():
         raise CorpusError(f"{path}: file not found")
     digest = sha256_of(path)
-    metheny = digest == METHENY_SHA256 and options.for_metheny()
+    metheny = options.use_metheny_preset(digest)
     key = _cache_key(digest, options)
     cache_file = cache_dir / f"{key}.json"
     cached = _read_cache(cache_file, key)
