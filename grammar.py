@@ -6,7 +6,8 @@ the note's type relative to the chord sounding under it (C chord tone, S scale
 tone, A approach tone, X anything else, R rest), its length in quarter notes,
 and the range of intervals (the real interval to the previous note, widened by
 a minor third each way) from which a new note may be drawn when the grammar is
-turned back into notes.
+turned back into notes. Turned back with a register, the notes also keep to the corpus's
+range and steps (see unparse_grammar).
 """
 
 import random
@@ -136,6 +137,14 @@ def parse_melody(fullMeasureNotes, fullMeasureChords):
     return " ".join(tokens)
 
 
+def _window(previous, terms):
+    """The lowest and highest pitch a token's interval window allows after the previous note."""
+    first = interval.Interval(terms[2].replace("<", ""))
+    second = interval.Interval(terms[3].replace(">", ""))
+    upper, lower = (first, second) if first.cents > second.cents else (second, first)
+    return interval.transposePitch(previous.pitch, lower), interval.transposePitch(previous.pitch, upper)
+
+
 def _candidates(low_pitch, high_pitch, last_chord, kind):
     """Notes between two pitches (inclusive) that fit the token's type."""
     test = {"C": is_chord_tone, "S": is_scale_tone}.get(kind, is_approach_tone)
@@ -148,13 +157,135 @@ def _candidates(low_pitch, high_pitch, last_chord, kind):
     return found
 
 
-def unparse_grammar(m1_grammar, m1_chords, rng=random):
+# Register mode (unparse_grammar with a register). The widest step taken by choice: a perfect
+# fifth; 98% of the Metheny corpus's steps are no wider.
+MAX_LEAP = 7
+# How often the leap rule takes the pitch nearest the middle of the window (the corpus's own
+# interval) rather than any pitch of the window; see _choose.
+CORPUS_STEP_CHANCE = 0.5
+# A phrase's first note is drawn among the fitting pitches at most this many semitones
+# farther from the register's centre than the nearest one: near the centre, not always the same.
+START_SPREAD = 4
+_FITTING = {}
+
+
+def _fitting_spellings(a_chord, kind):
+    """Pitch class -> a spelling of it that fits the token's type over the chord.
+
+    The type tests look at note names only, so the answer holds in every octave; it is
+    computed once per chord and type.
+    """
+    key = (_chord_key(a_chord), kind)
+    if key not in _FITTING:
+        test = {"C": is_chord_tone, "S": is_scale_tone}.get(kind, is_approach_tone)
+        found = {}
+        for pitch_class in range(12):
+            default = pitch.Pitch(midi=60 + pitch_class)
+            # a chord or scale may spell the class either way (G# or A-, F or E#)
+            for spelled in [default] + default.getAllCommonEnharmonics(alterLimit=1):
+                if test(a_chord, note.Note(spelled.name)):
+                    found[pitch_class] = spelled.name
+                    break
+        _FITTING[key] = found
+    return _FITTING[key]
+
+
+def _spelled_note(midi, spellings):
+    """A Note at this MIDI pitch, spelled the way `spellings` gives for its pitch class, if it does."""
+    a_pitch = pitch.Pitch(midi=midi)
+    wanted = spellings.get(midi % 12, a_pitch.name)
+    if a_pitch.name != wanted:
+        a_pitch = next(p for p in a_pitch.getAllCommonEnharmonics(alterLimit=1) if p.name == wanted)
+    return note.Note(a_pitch)
+
+
+def _fold(midi, low, high, spellings):
+    """Move a MIDI pitch by octaves into [low, high].
+
+    A register narrower than an octave may hold no octave of the pitch class: then the
+    fitting pitch of the register nearest to the octaves of it on either side, or failing
+    that the register's nearer edge.
+    """
+    while midi > high:
+        midi -= 12
+    while midi < low:
+        midi += 12
+    if midi <= high:
+        return midi
+    inside = [m for m in range(low, high + 1) if m % 12 in spellings] or [low, high]
+    return min(inside, key=lambda m: (min(abs(m - midi), abs(m - midi + 12)), m))
+
+
+def _choose(moves, before, bottom, top, rng):
+    """Leap rule: the next pitch among `moves`, the fitting pitches of the window [bottom, top].
+
+    Only pitches within MAX_LEAP (a fifth) of the previous one are considered when there are
+    any, and with chance CORPUS_STEP_CHANCE the one nearest the window's middle, the interval
+    the corpus played, is taken (ties drawn at random). Why: the window is the corpus's
+    interval widened by a minor third each way, so a uniform draw in it turns seconds into
+    fourths and fourths into sevenths; the corpus leaps more than a fifth in 2% of its steps.
+    """
+    near = [m for m in moves if abs(m - before) <= MAX_LEAP] or moves
+    if rng.random() < CORPUS_STEP_CHANCE:
+        middle = (bottom + top) / 2
+        best = min(abs(m - middle) for m in near)
+        near = [m for m in near if abs(m - middle) == best]
+    return rng.choice(near)
+
+
+def _note_in_register(terms, kind, a_chord, previous, register, rng):
+    """The next note of unparse_grammar when a register (lowest, highest) is given.
+
+    Register rule: the note is drawn (by _choose) among the pitches of the token's type that
+    lie both in its interval window and in the register; when there is none, the course's
+    draw from the whole window is moved by octaves into the register, as Impro-Visor does.
+    A phrase's first note is drawn among the fitting pitches nearest the register's centre
+    rather than in the chord's octave; a later note without a window (a measure's first note
+    in the corpus) gets a window of a fifth either way of the previous note.
+    """
+    low, high = register
+    spellings = _fitting_spellings(a_chord, kind)
+
+    def fitting(bottom, top):
+        return [m for m in range(max(bottom, low), min(top, high) + 1) if m % 12 in spellings]
+
+    if previous is None:
+        centre = (low + high) / 2
+        candidates = fitting(low, high) or list(range(low, high + 1))
+        nearest = min(abs(m - centre) for m in candidates)
+        return _spelled_note(rng.choice([m for m in candidates if abs(m - centre) <= nearest + START_SPREAD]),
+                             spellings)
+    before = int(previous.pitch.ps)
+    if len(terms) == 2:  # its middle, for _choose, is the previous note: the smallest step
+        bottom, top = before - MAX_LEAP, before + MAX_LEAP
+    else:
+        low_pitch, high_pitch = _window(previous, terms)
+        bottom, top = int(low_pitch.ps), int(high_pitch.ps)
+    candidates = fitting(bottom, top)
+    moves = [m for m in candidates if m != before]  # a repeat would be pruned away
+    if moves:
+        return _spelled_note(_choose(moves, before, bottom, top, rng), spellings)
+    if candidates:
+        return _spelled_note(candidates[0], spellings)
+    # Nothing of the right type inside: the course's draw from the whole window, folded.
+    outside = [m for m in range(bottom, top + 1) if m % 12 in spellings]
+    midi = rng.choice(outside) if outside else before + rng.choice([-2, 2])
+    return _spelled_note(_fold(midi, low, high, spellings), spellings)
+
+
+def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None):
     """Turn a grammar string back into notes over the given chords.
 
     Arguments:
         m1_grammar -- tokens as produced by parse_melody (types C, S, A, X, R)
         m1_chords -- a stream.Voice of music21 Chords, offsets relative to the phrase start
         rng -- a random.Random; every note choice is drawn from it
+        register -- optional (lowest, highest) MIDI pitches, e.g. the corpus melody's. Given,
+            every note lies inside it, the first note starts near its centre, and steps lean
+            to the corpus's intervals with leaps wider than a fifth only where the window
+            leaves no choice (see _note_in_register and _choose). None keeps the course's
+            rule: a note is drawn anywhere in its interval window and only raised out of
+            the octaves below C4 (a note without a window) or C3 (the others).
     Returns:
         a stream.Voice of Notes and Rests, each starting where the previous one ends
     """
@@ -170,7 +301,10 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random):
             offset += length
             continue
         last_chord = chord_at(chords, offset)
-        if previous is None or len(terms) == 2:
+        if register is not None:
+            new_note = _note_in_register(terms, kind, last_chord, previous, register, rng)
+            lowest_octave = None
+        elif previous is None or len(terms) == 2:
             # No interval to go by: draw freely from the chord, no lower than middle C.
             if kind == "C":
                 new_note = generate_chord_tone(last_chord, rng)
@@ -180,11 +314,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random):
                 new_note = generate_approach_tone(last_chord, rng)
             lowest_octave = 4
         else:
-            first = interval.Interval(terms[2].replace("<", ""))
-            second = interval.Interval(terms[3].replace(">", ""))
-            upper, lower = (first, second) if first.cents > second.cents else (second, first)
-            low_pitch = interval.transposePitch(previous.pitch, lower)
-            high_pitch = interval.transposePitch(previous.pitch, upper)
+            low_pitch, high_pitch = _window(previous, terms)
             candidates = _candidates(low_pitch, high_pitch, last_chord, kind)
             moves = [c for c in candidates if c.nameWithOctave != previous.nameWithOctave]
             if len(candidates) > 1 and moves:
@@ -195,7 +325,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random):
                 new_note = previous.transpose(rng.choice([-2, 2]))
             lowest_octave = 3
         new_note.quarterLength = length
-        if new_note.octave < lowest_octave:
+        if lowest_octave is not None and new_note.octave < lowest_octave:
             new_note.octave = lowest_octave
         elements.insert(offset, new_note)
         offset += length

@@ -1,12 +1,15 @@
 """How good is it: simple, well-known measures of a melody over its chords.
 
 Each measure is computed the same way for the corpus's melody and for the generated one,
-so the two can be compared side by side.
+so the two can be compared side by side. melody_metrics measures one melody; compare
+derives what needs both (the corpus's register, histogram overlaps) from two such dicts,
+so it works as well on dicts read back from report.json.
 """
 
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 from music21 import note
 
@@ -14,6 +17,14 @@ from atomic_files import write_atomically
 from grammar import chord_at, is_approach_tone, is_chord_tone, is_scale_tone
 
 DURATION_BINS = [(0.25, "<=1/16"), (0.5, "1/8"), (1.0, "1/4"), (2.0, "1/2"), (math.inf, "longer")]
+PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+# Absolute steps in semitones, one bin each up to an octave, then everything wider.
+STEP_BINS = [str(s) for s in range(13)] + [">12"]
+FIFTH, OCTAVE, MINOR_THIRD = 7, 12, 3
+
+
+def _shares(counter, labels, total):
+    return {label: counter[label] / total for label in labels}
 
 
 def melody_metrics(notes, chords):
@@ -23,11 +34,16 @@ def melody_metrics(notes, chords):
         notes -- music21 Notes in time order, offsets on the same clock as the chords
         chords -- music21 Chords in time order
     Returns:
-        dict: chord_tone_share, scale_tone_share, approach_tone_share (shares of notes,
-        each note counted once in that order of preference, as the grammar types them),
-        pitch_range (semitones), mean_abs_interval (semitones), repeated_note_share
-        (share of steps that repeat the previous pitch), pitch_class_entropy (bits, 0 to
-        log2 12), duration_histogram (share of notes per length bin), note_count
+        dict: note_count; chord_tone_share, scale_tone_share, approach_tone_share (shares of
+        notes, each note counted once in that order of preference, as the grammar types
+        them); lowest, highest (MIDI) and pitch_range (semitones); mean_abs_step (semitones
+        between consecutive notes); repeated_note_share, step_over_fifth_share,
+        step_over_octave_share (shares of steps of 0, more than 7 and more than 12
+        semitones); pitch_class_entropy (bits, 0 to log2 12); and the normalised
+        histograms pitch_histogram (MIDI number as a string -> share of notes),
+        pitch_class_histogram (PITCH_CLASSES), step_histogram (STEP_BINS, share of steps)
+        and duration_histogram (DURATION_BINS labels). A melody without notes gives
+        {"note_count": 0}.
     """
     notes = [n for n in notes if isinstance(n, note.Note)]
     if not notes:
@@ -43,40 +59,160 @@ def melody_metrics(notes, chords):
             kinds["approach"] += 1
     midis = [n.pitch.midi for n in notes]
     steps = [abs(b - a) for a, b in zip(midis, midis[1:])]
-    classes = Counter(m % 12 for m in midis)
+    classes = Counter(PITCH_CLASSES[m % 12] for m in midis)
     entropy = -sum(c / len(midis) * math.log2(c / len(midis)) for c in classes.values())
-    histogram = Counter()
-    for a_note in notes:
-        histogram[next(label for limit, label in DURATION_BINS if a_note.quarterLength <= limit)] += 1
+    lengths = Counter(next(label for limit, label in DURATION_BINS if n.quarterLength <= limit)
+                      for n in notes)
+    step_bins = Counter(str(s) if s <= OCTAVE else ">12" for s in steps)
+
+    def step_share(test):  # share of the steps that pass; a single note takes no step
+        return sum(map(test, steps)) / len(steps) if steps else 0.0
+
     return {
         "note_count": len(notes),
         "chord_tone_share": kinds["chord"] / len(notes),
         "scale_tone_share": kinds["scale"] / len(notes),
         "approach_tone_share": kinds["approach"] / len(notes),
+        "lowest": min(midis),
+        "highest": max(midis),
         "pitch_range": max(midis) - min(midis),
-        "mean_abs_interval": sum(steps) / len(steps) if steps else 0.0,
-        "repeated_note_share": sum(s == 0 for s in steps) / len(steps) if steps else 0.0,
+        "mean_abs_step": sum(steps) / len(steps) if steps else 0.0,
+        "repeated_note_share": step_share(lambda s: s == 0),
+        "step_over_fifth_share": step_share(lambda s: s > FIFTH),
+        "step_over_octave_share": step_share(lambda s: s > OCTAVE),
         "pitch_class_entropy": entropy + 0.0,
-        "duration_histogram": {label: histogram[label] / len(notes) for _, label in DURATION_BINS},
+        # JSON keys are strings: MIDI numbers are kept as strings so a dict read back from
+        # report.json compares the same as a fresh one.
+        "pitch_histogram": {str(m): c / len(midis) for m, c in sorted(Counter(midis).items())},
+        "pitch_class_histogram": _shares(classes, PITCH_CLASSES, len(midis)),
+        "step_histogram": _shares(step_bins, STEP_BINS, len(steps)) if steps else {},
+        "duration_histogram": _shares(lengths, [label for _, label in DURATION_BINS], len(notes)),
     }
 
 
-def format_report(corpus, generated):
-    """A text table of two metric dicts side by side."""
-    lines = [f"{'':24}{'corpus':>10}{'generated':>11}"]
-    for key in ("note_count", "chord_tone_share", "scale_tone_share", "approach_tone_share",
-                "pitch_range", "mean_abs_interval", "repeated_note_share", "pitch_class_entropy"):
-        left, right = corpus.get(key, 0), generated.get(key, 0)
-        lines.append(f"{key.replace('_', ' '):24}{left:>10.2f}{right:>11.2f}" if isinstance(left, float)
-                     else f"{key.replace('_', ' '):24}{left:>10}{right:>11}")
+def histogram_overlap(first, second):
+    """Histogram intersection of two normalised histograms (dicts label -> share): the sum over
+    labels of the smaller share. 1 for the same distribution, 0 for disjoint ones."""
+    return math.fsum(min(first.get(label, 0.0), second.get(label, 0.0)) for label in set(first) | set(second))
+
+
+def _outside_share(metrics, lowest, highest, margin=0):
+    """Share of a melody's notes more than `margin` semitones below lowest or above highest."""
+    return math.fsum(share for midi, share in metrics["pitch_histogram"].items()
+                     if int(midi) < lowest - margin or int(midi) > highest + margin)
+
+
+def compare(corpus, generated):
+    """What needs both melodies: each side measured against the corpus.
+
+    Returns a dict: register ([lowest, highest] of the corpus), and for each of
+    outside_register_share (share of notes outside the register), outside_by_minor_third_share
+    (more than 3 semitones outside it), pitch_class_overlap, step_overlap and duration_overlap
+    (histogram_overlap with the corpus's histogram) a {"corpus": ..., "generated": ...} pair.
+    The corpus's own values are 0 and 1 by definition, shown for reference. Values are None
+    where a melody has no notes (or, for step_overlap, no steps).
+    """
+    if not corpus.get("note_count"):
+        return {"register": None}
+    lowest, highest = corpus["lowest"], corpus["highest"]
+
+    def overlap(name):
+        # a melody of one note has no steps, hence an empty step histogram: nothing to compare
+        return lambda m: (histogram_overlap(m[name], corpus[name]) if m[name] and corpus[name] else None)
+
+    measures = {
+        "outside_register_share": lambda m: _outside_share(m, lowest, highest),
+        "outside_by_minor_third_share": lambda m: _outside_share(m, lowest, highest, MINOR_THIRD),
+        "pitch_class_overlap": overlap("pitch_class_histogram"),
+        "step_overlap": overlap("step_histogram"),
+        "duration_overlap": overlap("duration_histogram"),
+    }
+    result = {"register": [lowest, highest]}
+    for key, measure in measures.items():
+        result[key] = {side: measure(metrics) if metrics.get("note_count") else None
+                       for side, metrics in (("corpus", corpus), ("generated", generated))}
+    return result
+
+
+# The headline numbers of a run, in order: (key, column header, format). quality_row gives
+# the values, format_quality_rows prints runs one per line under these headers.
+QUALITY_COLUMNS = [
+    ("lowest", "low", "{:>5}"),
+    ("highest", "high", "{:>5}"),
+    ("outside_by_minor_third_share", ">m3 out", "{:>8.1%}"),
+    ("step_over_fifth_share", "step>5th", "{:>9.1%}"),
+    ("mean_abs_step", "mean step", "{:>10.2f}"),
+    ("pitch_class_overlap", "pc overlap", "{:>11.2f}"),
+    ("step_overlap", "step overlap", "{:>13.2f}"),
+    ("duration_overlap", "len overlap", "{:>12.2f}"),
+]
+
+
+def quality_row(corpus, generated):
+    """The headline numbers of the generated melody against the corpus, keyed and ordered as
+    QUALITY_COLUMNS (None where unknown). quality_row(corpus, corpus) is the reference row."""
+    comparison = compare(corpus, generated)
+    row = {}
+    for key, _, _ in QUALITY_COLUMNS:
+        row[key] = comparison[key]["generated"] if key in comparison else generated.get(key)
+    return row
+
+
+def format_quality_rows(rows, label_width=12):
+    """A text table: a header, then one line per (label, quality_row) pair."""
+    lines = [f"{'':{label_width}}" + "".join(f"{header:>{len(fmt.format(0))}}"
+                                             for _, header, fmt in QUALITY_COLUMNS)]
+    for label, row in rows:
+        cells = (fmt.format(row[key]) if row.get(key) is not None else f"{'-':>{len(fmt.format(0))}}"
+                 for key, _, fmt in QUALITY_COLUMNS)
+        lines.append(f"{label:{label_width}}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def _report_rows(corpus, generated):
+    """(label, corpus value, generated value, kind) for every line of the report table."""
+    comparison = compare(corpus, generated)
+    rows = []
+    for label, key, kind in [
+        ("note count", "note_count", "count"), ("lowest pitch (MIDI)", "lowest", "count"),
+        ("highest pitch (MIDI)", "highest", "count"), ("pitch range", "pitch_range", "count"),
+        ("outside corpus register", "outside_register_share", "share"),
+        ("  by > a minor third", "outside_by_minor_third_share", "share"),
+        ("chord tone share", "chord_tone_share", "share"), ("scale tone share", "scale_tone_share", "share"),
+        ("approach tone share", "approach_tone_share", "share"), ("mean abs step", "mean_abs_step", "number"),
+        ("steps > fifth", "step_over_fifth_share", "share"),
+        ("steps > octave", "step_over_octave_share", "share"),
+        ("repeated note share", "repeated_note_share", "share"),
+        ("pitch class entropy", "pitch_class_entropy", "number"),
+    ]:
+        pair = comparison.get(key) or {"corpus": corpus.get(key), "generated": generated.get(key)}
+        rows.append((label, pair["corpus"], pair["generated"], kind))
     for _, label in DURATION_BINS:
-        left = corpus.get("duration_histogram", {}).get(label, 0.0)
-        right = generated.get("duration_histogram", {}).get(label, 0.0)
-        lines.append(f"{'notes ' + label:24}{left:>10.2f}{right:>11.2f}")
+        rows.append((f"notes {label}", corpus.get("duration_histogram", {}).get(label),
+                     generated.get("duration_histogram", {}).get(label), "share"))
+    for label, key in (("pitch classes", "pitch_class_overlap"), ("step sizes", "step_overlap"),
+                       ("note lengths", "duration_overlap")):
+        pair = comparison.get(key) or {"corpus": None, "generated": None}
+        rows.append((f"overlap: {label}", pair["corpus"], pair["generated"], "number"))
+    return rows
+
+
+def format_report(corpus, generated):
+    """A text table of two metric dicts side by side: shares in percent, overlaps with the
+    corpus's histograms from 0 to 1, '-' where a value is unknown."""
+    formats = {"count": "{:>{w}}", "share": "{:>{w}.1%}", "number": "{:>{w}.2f}"}
+
+    def cell(value, kind, width):
+        return f"{'-':>{width}}" if value is None else formats[kind].format(value, w=width)
+
+    lines = [f"{'':24}{'corpus':>10}{'generated':>11}"]
+    for label, left, right, kind in _report_rows(corpus, generated):
+        lines.append(f"{label:24}{cell(left, kind, 10)}{cell(right, kind, 11)}")
     return "\n".join(lines)
 
 
 def write_report(path, corpus, generated):
-    """Write {"corpus": ..., "generated": ...} as JSON, whole or not at all."""
-    text = json.dumps({"corpus": corpus, "generated": generated}, indent=2)
-    write_atomically(path, lambda temporary: open(temporary, "w").write(text))
+    """Write {"corpus": ..., "generated": ..., "comparison": compare(...)} as JSON, whole or not at all."""
+    text = json.dumps({"corpus": corpus, "generated": generated, "comparison": compare(corpus, generated)},
+                      indent=2)
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text))

@@ -103,14 +103,15 @@ def test_clean_up_notes_one_note_per_offset_and_no_zero_lengths():
     assert all(n.quarterLength > 0 for n in cleaned)
 
 
+@pytest.mark.parametrize("register", [None, (55, 79)])
 @pytest.mark.parametrize("seed", range(5))
-def test_generated_phrase_obeys_all_rules(seed):
+def test_generated_phrase_obeys_all_rules(seed, register):
     """A whole phrase as generate_music makes it: the rules hold together."""
     rng = random.Random(seed)
     tokens = ["C,0.25"] + [rng.choice(["C,0.333,<m3,m-3>", "S,0.250,<M2,M-2>", "C,0.000,<P4,P-4>",
                                        "S,0.667,<m3,P-4>", "R,0.250"]) for _ in range(40)]
     grammar = prune_grammar(" ".join(tokens), rng)
-    sounds = clean_up_notes(prune_notes(unparse_grammar(grammar, c_major_chords(), rng)))
+    sounds = clean_up_notes(prune_notes(unparse_grammar(grammar, c_major_chords(), rng, register=register)))
     notes = [n for n in sounds if isinstance(n, note.Note)]
     offsets = [n.offset for n in notes]
     assert len(offsets) == len(set(offsets))
@@ -118,6 +119,8 @@ def test_generated_phrase_obeys_all_rules(seed):
     consecutive = list(zip(sounds, sounds[1:]))
     assert not any(isinstance(a, note.Note) and isinstance(b, note.Note)
                    and a.nameWithOctave == b.nameWithOctave for a, b in consecutive)
+    if register is not None:
+        assert all(register[0] <= n.pitch.midi <= register[1] for n in notes)
 
 
 def test_scale_derivation_matches_music21():
@@ -133,3 +136,160 @@ def test_scale_derivation_matches_music21():
         for quality, reference in (("major", scale.MajorScale), ("minor", scale.DorianScale)):
             expected = tuple(p.name for p in reference().derive(a_chord).getPitches())
             assert grammar._scale_names(names, quality, False) == expected, (names, quality)
+
+
+# --- register mode: unparse_grammar(..., register=(lowest, highest)) ---
+
+INTERVALS = ["P1", "d1", "A1", "m2", "M2", "m3", "M3", "P4", "A4", "d5", "P5", "m6", "M6", "m7",
+             "M7", "P8", "d-8", "M9", "P12", "P15", "m-2", "M-3", "P-5", "A-4", "P-8", "P-15"]
+
+
+def random_grammar(rng, count=16):
+    """Tokens of every type, about one in five without a window, windows up to two octaves wide."""
+    tokens = []
+    for _ in range(count):
+        kind = rng.choice("CSAXR")
+        token = f"{kind},{rng.choice(['0.250', '0.333', '0.500', '1.000'])}"
+        if kind != "R" and rng.random() < 0.8:
+            token += f",<{rng.choice(INTERVALS)},{rng.choice(INTERVALS)}>"
+        tokens.append(token)
+    return " ".join(tokens)
+
+
+def corpus_like_chords():
+    """Two of the Metheny corpus's chords, flats, sharps and a low bass included."""
+    chords = stream.Voice()
+    chords.insert(0, chord.Chord(["E-4", "G4", "C4", "B-3", "G#2"]))
+    chords.insert(2, chord.Chord(["B-3", "F4", "D4", "A3"]))
+    return chords
+
+
+def midis(elements):
+    return [int(e.pitch.ps) for e in elements if isinstance(e, note.Note)]
+
+
+def pitches(grammar, chords, seed, register=None):
+    """MIDI pitches of the notes unparse_grammar makes with random.Random(seed)."""
+    return midis(unparse_grammar(grammar, chords, random.Random(seed), register=register))
+
+
+def pinned_start(first_chord):
+    """Chords whose first one pins the phrase's first note; C major from beat 1 on."""
+    chords = stream.Voice()
+    chords.insert(0, chord.Chord(first_chord))
+    chords.insert(1, chord.Chord(["C4", "E4", "G4"]))
+    return chords
+
+
+@pytest.mark.parametrize("register", [(49, 82), (60, 67), (55, 72), (30, 100), (64, 66)])
+def test_register_holds_every_note_for_any_grammar(register):
+    lowest, highest = register
+    for seed in range(40):
+        rng = random.Random(seed)
+        grammar = random_grammar(rng)
+        for chords in (c_major_chords(), corpus_like_chords()):
+            elements = list(unparse_grammar(grammar, chords, random.Random(seed), register=register))
+            assert len(elements) == len(grammar.split(" "))
+            assert all(lowest <= m <= highest for m in midis(elements)), (grammar, midis(elements))
+
+
+@pytest.mark.parametrize("register", [(49, 82), (60, 67)])
+def test_register_keeps_chord_tones_from_the_chord_sounding(register):
+    # a window of a fifth either way always holds a chord tone of C or F major inside these registers
+    grammar = " ".join(["C,0.5"] + ["C,0.5,<P5,P-5>"] * 7)
+    for seed in range(10):
+        for element in unparse_grammar(grammar, c_major_chords(), random.Random(seed), register=register):
+            assert element.name in ({"C", "E", "G"} if element.offset < 2 else {"F", "A", "C"})
+
+
+def test_register_clips_the_window_at_its_edge():
+    # First note: the only G in 60..72 is G4 (67). From G4 the window <M6,M2> spans A4 (69) to
+    # E5 (76); the C major scale tones of its part inside the register are A4, B4 and C5.
+    grammar = "C,1.0 S,1.0,<M6,M2>"
+    chosen = set()
+    for seed in range(30):
+        first, second = pitches(grammar, pinned_start(["G3"]), seed, register=(60, 72))
+        assert first == 67
+        chosen.add(second)
+    assert chosen <= {69, 71, 72} and len(chosen) > 1
+    # without a register the same window reaches above the range (D5, E5)
+    free = {pitches(grammar, pinned_start(["G3"]), seed)[1] for seed in range(30)}
+    assert free & {74, 76}
+
+
+def test_register_folds_by_octaves_when_nothing_fits_inside():
+    # From G4 the window <P15,P12> (D6 86 .. G6 91) lies wholly above 60..72; its chord tones
+    # E6 (88) and G6 (91) come down two octaves: E4 (64) or G4 (67), still of the chord.
+    grammar = "C,1.0 C,1.0,<P15,P12>"
+    folded = set()
+    for seed in range(30):
+        first, second = pitches(grammar, pinned_start(["G3"]), seed, register=(60, 72))
+        assert first == 67
+        folded.add(second)
+    assert folded == {64, 67}
+    # From C4 the window <P15,P15> is C6 alone, no approach tone of C major: the course's
+    # fallback steps a tone either way. D4 (62) lies inside 60..65; A#3 (58) has no octave
+    # there (70 is above), so the approach tone inside nearest to 58 or 70 is taken: C#4 (61,
+    # 3 from 58; E-4 and F4 are 5 away).
+    seconds = {pitches("C,1.0 X,1.0,<P15,P15>", pinned_start(["C4"]), seed, register=(60, 65))[1]
+               for seed in range(20)}
+    assert seconds == {61, 62}
+
+
+def test_register_starts_a_phrase_near_the_centre():
+    # Register 48..84, centre 66: the C major chord tones nearest are G4 (67, 1 away) and, within
+    # START_SPREAD (4) more, E4 (64); C4 and C5 (6 away) are too far. Register 70..90, centre 80:
+    # G5 (79) is nearest, then E5 (76, 4) and C6 (84, 4).
+    for register, expected in (((48, 84), {64, 67}), ((70, 90), {76, 79, 84})):
+        firsts = {pitches("C,1.0", c_major_chords(), seed, register=register)[0] for seed in range(40)}
+        assert firsts == expected, register
+
+
+def test_leap_rule_prefers_pitches_within_a_fifth():
+    # The first note is C4 (60): the only C in 50..76 within 4 + 3 of the centre 63.
+    # From C4 the window <M9,P4> (F4 65 .. D5 74) holds the chord tones G4 (67) and C5 (72);
+    # C5 is an octave away, G4 a fifth: the rule always takes G4, the course's draw either.
+    grammar = "C,1.0 C,1.0,<M9,P4>"
+    chords = pinned_start(["C4"])
+    assert {tuple(pitches(grammar, chords, seed, register=(50, 76))) for seed in range(30)} == {(60, 67)}
+    free = {pitches(grammar, chords, seed)[1] for seed in range(30)}
+    assert free == {67, 72}
+    # when nothing nearer fits (window <M9,m6>: G#4 68 .. D5 74), the octave leap stays
+    assert pitches("C,1.0 C,1.0,<M9,m6>", chords, 0, register=(50, 76)) == [60, 72]
+
+
+def test_leap_rule_leans_to_the_corpus_interval():
+    # From C4, window <M3,m-3> (A3 57 .. E4 64) middle 60.5 = the corpus's step of a semitone:
+    # scale tones A3 B3 D4 E4 (C4 would repeat). B3 and D4 are nearest the middle: taken half
+    # the time outright, and half of the rest by the uniform draw, 3/4 in all.
+    chords = pinned_start(["C4"])
+    seconds = [pitches("C,1.0 S,1.0,<M3,m-3>", chords, seed, register=(50, 76))[1] for seed in range(200)]
+    assert set(seconds) == {57, 59, 62, 64}
+    assert 0.65 < sum(m in (59, 62) for m in seconds) / len(seconds) < 0.85
+
+
+def test_register_mode_is_reproducible_for_a_seed():
+    grammar = random_grammar(random.Random(7), count=30)
+    runs = [[getattr(e, "nameWithOctave", "rest") for e in unparse_grammar(
+        grammar, corpus_like_chords(), random.Random(3), register=(49, 82))] for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_no_register_is_the_course_rule():
+    # register=None is the default; the course's floor holds: a phrase's first note no lower
+    # than C4, the others no lower than C3, and nothing stops them rising.
+    for seed in range(8):
+        grammar = random_grammar(random.Random(seed))
+        # music21's weighted blues scale, behind the course's free scale tones, draws from the
+        # global random: seed it the same way before each call
+        random.seed(seed)
+        default = list(unparse_grammar(grammar, corpus_like_chords(), random.Random(seed)))
+        random.seed(seed)
+        explicit = list(unparse_grammar(grammar, corpus_like_chords(), random.Random(seed), register=None))
+        as_tuples = [[(e.offset, e.quarterLength, getattr(e, "nameWithOctave", "rest")) for e in run]
+                     for run in (default, explicit)]
+        assert as_tuples[0] == as_tuples[1]
+        notes = [e for e in default if isinstance(e, note.Note)]
+        assert all(n.octave >= 3 for n in notes)
+        if notes and notes[0] is default[0]:
+            assert notes[0].octave >= 4
