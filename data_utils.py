@@ -10,23 +10,27 @@ from pathlib import Path
 from music21 import chord, instrument, midi, note, pitch, stream, tempo
 
 from atomic_files import write_atomically
-from music_utils import data_processing
-from preprocess import (METHENY_SHA256, CorpusError, Options, corpus_paths, get_corpus_data,
-                        get_musical_data, progression_events, sha256_of)
+from corpus_cache import sha256_of
+from course_corpus import METHENY_SHA256
 from grammar import unparse_grammar
+from music_utils import data_processing
+from chord_symbols import progression_events
+from preprocess import (DEFAULT_BEATS_PER_BAR, CorpusError, Options, corpus_paths, get_corpus_data,
+                        get_musical_data)
 from qa import clean_up_notes, prune_grammar, prune_notes
 
 CORPUS_PATH = Path("data/original_metheny.mid")
 CORPUS_URL = "https://raw.githubusercontent.com/jisungk/deepjazz/master/midi/original_metheny.mid"
 CORPUS_SHA256 = METHENY_SHA256
+MUSIC21_PREFIX = "music21:"  # --midi music21:NAME reads a piece of music21's bundled corpus
 WHAT_TO_DO = f"put the corpus at {CORPUS_PATH} or pass --midi PATH"
 
-TEMPO_BPM = 130
-BEATS_PER_BAR = 4
+TEMPO_BPM = 130  # the improvisation's tempo, written into its MIDI file
 
 
 def corpus_file(midi_path=None):
-    """The corpus: the given file(s) or folder, else the Metheny solo, downloaded if missing.
+    """The corpus: the given file(s), folder or music21:NAME, else the Metheny solo, downloaded
+    if missing.
 
     The download goes over HTTPS and is checked against a pinned sha256.
     Raises CorpusError with what to do when the file cannot be had.
@@ -35,6 +39,8 @@ def corpus_file(midi_path=None):
         midi_path = midi_path[0]
     if isinstance(midi_path, (list, tuple)):
         return [corpus_file(path) for path in midi_path]
+    if str(midi_path).startswith(MUSIC21_PREFIX):
+        return music21_corpus_file(str(midi_path)[len(MUSIC21_PREFIX):])
     if midi_path is not None:
         path = Path(midi_path)
         if not path.exists():
@@ -63,6 +69,20 @@ def corpus_file(midi_path=None):
             f"{CORPUS_PATH}: could not download the corpus ({type(error).__name__}); {WHAT_TO_DO}"
         ) from None
     return Path(downloaded)
+
+
+def music21_corpus_file(name):
+    """The file of a piece in music21's bundled corpus, e.g. "bach/bwv66.6"."""
+    from music21 import corpus
+
+    try:
+        found = corpus.getWork(name) if name else None
+    except Exception:  # music21 says "could not find a work" in its own exception
+        found = None
+    if not found or isinstance(found, list):
+        raise CorpusError(f"{MUSIC21_PREFIX}{name}: not one piece of music21's corpus "
+                          f"(try e.g. {MUSIC21_PREFIX}bach/bwv66.6)")
+    return Path(found)
 
 
 def load_music_utils(midi_path=None, options=Options(), m=60, Tx=30):
@@ -108,6 +128,24 @@ def load_vocabulary(path):
     return dict(enumerate(values))
 
 
+def save_weights_file(model, path):
+    """Save a model's weights only (HDF5 arrays: no code, no pickles), whole or not at all."""
+    write_atomically(path, model.save_weights)
+
+
+def load_weights_file(model, path):
+    """Load weights saved by save_weights_file into a model built for them.
+
+    Raises CorpusError when the file is not such weights or they do not fit the model.
+    """
+    try:
+        model.load_weights(path)
+    except Exception as error:  # Keras and h5py report a wrong file or shape in many ways
+        raise CorpusError(f"{path}: cannot load these weights into a model of "
+                          f"{model.outputs[0].shape[-1]} values ({type(error).__name__}); they must "
+                          "come with the vocabulary.json saved beside them") from None
+
+
 def write_midi(score, path):
     """Write a music21 stream to a MIDI file, whole or not at all."""
     def write(temporary):
@@ -121,7 +159,7 @@ def write_midi(score, path):
     write_atomically(path, write)
 
 
-def phrase_chords(bar_groups, first_bar, bars, beats_per_bar=BEATS_PER_BAR):
+def phrase_chords(bar_groups, first_bar, bars, beats_per_bar):
     """Chords for a phrase of `bars` bars, offsets from the phrase's start.
 
     bar_groups lists each bar's chords (music21 Chords); bar k of the phrase takes
@@ -134,7 +172,7 @@ def phrase_chords(bar_groups, first_bar, bars, beats_per_bar=BEATS_PER_BAR):
     return voice
 
 
-def progression_bars(progression, beats_per_bar=BEATS_PER_BAR):
+def progression_bars(progression, beats_per_bar):
     """A chord progression (from preprocess.parse_progression) as one list of Chords per bar."""
     bars = [[] for _ in progression]
     for offset, length, pitches in progression_events(progression, 0, len(progression), beats_per_bar):
@@ -146,7 +184,7 @@ def progression_bars(progression, beats_per_bar=BEATS_PER_BAR):
 
 def generate_music(inference_model, indices_values, chords, predict_and_sample,
                    out_path="output/my_music.midi", seed=0, progression=None, bars=16,
-                   beats_per_bar=BEATS_PER_BAR):
+                   beats_per_bar=DEFAULT_BEATS_PER_BAR):
     """Improvise over chords and write the result as MIDI.
 
     Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1

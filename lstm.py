@@ -20,152 +20,32 @@
 # - build an LSTM whose weights are shared across every time step, in Keras;
 # - sample new music from it, one value at a time, and hear the result.
 #
-# Run it as a script (`python lstm.py --help` lists the options) or open it as a
-# notebook (`jupytext --to ipynb lstm.py`). The first cell reads the command line; in a
-# notebook it reads the same options from the environment variable `LSTM_ARGS`, if set.
+# Run it as a script (`python lstm.py --help` lists the options) or open it as a notebook
+# (README says how). The first cell reads the options: from the command line, or in a
+# notebook from the environment variable `LSTM_ARGS`, if set.
 
 # %%
-import argparse
-import contextlib
-import os
-import shlex
 import sys
-
-
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text}")
-    return value
-
-
-def seed_int(text):
-    value = int(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 4294967295, not {text}")
-    return value
-
-
-def temperature_float(text):
-    value = float(text)
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100, not {text}")
-    return value
-
-
-def measure_range(text):
-    try:
-        first, last = (int(part) for part in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be START:END in measures, like 5:20, not {text}") from None
-    if not 1 <= first <= last:
-        raise argparse.ArgumentTypeError(f"needs 1 <= START <= END, not {text}")
-    return first, last
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Train the course's jazz LSTM on a solo and improvise a new one.")
-    parser.add_argument("--epochs", type=positive_int, default=100,
-                        help="passes over the 60 training windows (default: 100)")
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="seeds every random draw; the same seed writes the same files (default: 0)")
-    parser.add_argument("--midi", metavar="PATH", nargs="+", default=None,
-                        help="corpus: MIDI or MusicXML files, or a folder of them "
-                             "(default: data/original_metheny.mid, downloaded if missing)")
-    parser.add_argument("--melody-part", metavar="PART",
-                        help="the melody's part, by index or name (default: found automatically)")
-    parser.add_argument("--chord-parts", metavar="PARTS",
-                        help="comma-separated parts whose notes make the chords (default: chord "
-                             "symbols, else the part with the most chords)")
-    parser.add_argument("--section", metavar="START:END", type=measure_range,
-                        help="learn from these measures only, counted from 1")
-    parser.add_argument("--chords", metavar="CHORDS",
-                        help='improvise over your own chords, e.g. "Dm7 G7 | Cmaj7 | A7" '
-                             "(bars separated by |; one chord per bar without |)")
-    parser.add_argument("--bars", type=positive_int, default=16,
-                        help="with --chords, the length of the piece in bars (default: 16)")
-    parser.add_argument("--temperature", type=temperature_float, default=0.0,
-                        help="0 picks the most likely value (the course); above 0 samples, "
-                             "more adventurous as it grows (default: 0)")
-    parser.add_argument("--load-weights", metavar="PATH",
-                        help="skip training: use weights saved by an earlier run "
-                             "(output/djmodel.weights.h5, with vocabulary.json beside it)")
-    parser.add_argument("--out", metavar="PATH", default="output/my_music.midi",
-                        help="where to write the improvised MIDI (default: output/my_music.midi); "
-                             "audio, pictures, weights and report go beside it")
-    parser.add_argument("--no-audio", action="store_true",
-                        help="do not render the music to audio")
-    parser.add_argument("--audio-format", choices=["wav", "mp3", "ogg"], default="wav",
-                        help="also convert the WAV to mp3 or ogg (needs ffmpeg; default: wav only)")
-    return parser.parse_args(argv)
-
-
-def fail(message):
-    """Stop with one line that says what went wrong (exit status 2, as argparse does)."""
-    print(f"lstm.py: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-@contextlib.contextmanager
-def native_stderr_muted():
-    """Mute the process's stderr: TensorFlow's CUDA probe writes there before its logging starts."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def show(path):
-    """In a notebook, play or show a file we wrote; as a script, writing it is enough."""
-    if "ipykernel" in sys.modules:
-        from IPython.display import Audio, Image, display
-
-        display(Image(filename=str(path)) if str(path).endswith(".png") else Audio(filename=str(path)))
-
-
-if __name__ == "__main__":
-    # Inside Jupyter, sys.argv belongs to the kernel: options come from $LSTM_ARGS instead.
-    args = parse_args(shlex.split(os.environ.get("LSTM_ARGS", "")) if "ipykernel" in sys.modules else None)
-    if os.path.isdir(args.out):
-        fail(f"{args.out}: is a folder; --out takes a file name such as output/my_music.midi")
-    out_folder = os.path.dirname(args.out) or "."
-    try:
-        os.makedirs(out_folder, exist_ok=True)
-    except OSError as error:
-        fail(f"{out_folder}: cannot create the output folder ({error.strerror})")
-    if not os.access(out_folder, os.W_OK):
-        fail(f"{out_folder}: cannot write there; choose another --out")
-    if args.load_weights and not os.path.isfile(args.load_weights):
-        fail(f"{args.load_weights}: file not found; --load-weights takes output/djmodel.weights.h5 "
-             "from an earlier run")
-
-# %%
 from pathlib import Path
 
 import numpy as np
 
 import audio
 import report
-from data_utils import (corpus_file, generate_music, load_music_utils, load_vocabulary,
-                        save_vocabulary)
-from atomic_files import write_atomically
+from command_line import corpus_options, quiet_tensorflow, settings, show
+from data_utils import (TEMPO_BPM, corpus_file, generate_music, load_music_utils, load_vocabulary,
+                        load_weights_file, save_vocabulary, save_weights_file)
 from plots import plot_loss, plot_piano_roll, save_figure
-from preprocess import CorpusError, Options, load_solo, parse_progression, solo_timeline
+from preprocess import load_solo, solo_timeline
 
-if __name__ == "__main__":
-    out_dir = Path(args.out).parent
-    try:
-        progression = parse_progression(args.chords) if args.chords is not None else None
-    except CorpusError as error:
-        fail(error)
-    options = Options(melody_part=args.melody_part, section=args.section, progression=progression,
-                      chord_parts=tuple(args.chord_parts.split(",")) if args.chord_parts else None)
+args = settings(__name__)  # the options; imported as a module, the defaults
+
+Tx = 30  # values in a training window
+m = 60  # training windows (examples)
+n_a = 64  # units in the LSTM's hidden state
+n_values = 78  # distinct values in the course's corpus; another corpus brings its own count
+Ty = 50  # values improvised for each phrase
+out_dir = Path(args.out).parent  # the music goes to args.out, everything else beside it
 
 # %% [markdown]
 # ## 1 - Problem statement
@@ -175,26 +55,9 @@ if __name__ == "__main__":
 #
 # ### 1.1 - Dataset
 #
-# First, listen to a snippet of the training data: the 18 measures of Metheny's guitar solo
-# over the piano's chords that the model will learn from, played by our small synthesizer.
-# (With `--midi`, your own piece: `load_solo` finds its melody and chords.)
-
-# %%
-if __name__ == "__main__":
-    try:
-        midi_path = corpus_file(args.midi)
-        solo = load_solo(midi_path, options)
-    except CorpusError as error:
-        fail(error)
-    if not args.no_audio:
-        solo_notes, solo_chords = solo_timeline(solo)
-        snippet = audio.render(audio.score_sounds(solo_notes + solo_chords), bpm=130)
-        audio.write_wav(snippet, out_dir / "training_snippet.wav")
-        print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s "
-              f"in {out_dir / 'training_snippet.wav'}")
-        show(out_dir / "training_snippet.wav")
-
-# %% [markdown]
+# The training data is 18 measures of Metheny's guitar solo over the piano's chords. The
+# cell below reads them and plays them with our small synthesizer, so you can hear what the
+# model learns from. (With `--midi`, your own piece: `load_solo` finds its melody and chords.)
 #
 # The solo has been cut into measures. Each note becomes a *value*: a token such as
 # `C,0.250,<M-2,m-6>` that says what kind of note it is relative to the chord under it
@@ -209,40 +72,31 @@ if __name__ == "__main__":
 # - `Y` has shape (Ty, m, 78): the same windows shifted one step left, so `Y[t]` is
 #   the value that follows `X[:, t]`. We lay it out time-major because the model
 #   will have one output per time step.
+#
+# A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
+# its weights were trained on.
 
 # %%
 if __name__ == "__main__":
-    try:
-        X, Y, n_values, indices_values = load_music_utils(midi_path, options)
-    except CorpusError as error:
-        fail(error)
+    options = corpus_options(args)
+    midi_path = corpus_file(args.midi)
+    solo = load_solo(midi_path, options)
     chords = solo.chords
+    X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx)
     print("shape of X:", X.shape)
     print("number of training examples:", X.shape[0])
     print("Tx (length of sequence):", X.shape[1])
     print("total # of unique values:", n_values)
     print("Shape of Y:", Y.shape)
-
-# %% [markdown]
-# Now the deep-learning library. It is imported only once the data is loaded, so that a
-# mistyped option or a bad file is reported at once.
-
-# %%
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up log quiet
-
-with native_stderr_muted():
-    import keras
-    import tensorflow as tf
-
-    keras.ops.zeros(1)  # start the runtime now, so its device probe is muted too
-# TensorFlow's graph optimiser spends longer on these small unrolled graphs than it saves.
-tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-from keras import Input, Model, ops
-from keras.layers import Dense, Reshape
-from keras.optimizers import Adam
-from keras.optimizers.schedules import InverseTimeDecay
-
-from training import FastTrainingModel, StepLSTM
+    if args.load_weights:
+        indices_values = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
+        n_values = len(indices_values)
+    if not args.no_audio:
+        snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM)
+        audio.write_wav(snippet, out_dir / "training_snippet.wav")
+        print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s "
+              f"in {out_dir / 'training_snippet.wav'}")
+        show(out_dir / "training_snippet.wav")
 
 # %% [markdown]
 # ### 1.2 - Overview of our model
@@ -253,37 +107,32 @@ from training import FastTrainingModel, StepLSTM
 #
 # ## 2 - Building the model
 #
+# Now the deep-learning library. It is loaded only here, once the data is read, so that a
+# mistyped option or a bad file is reported at once.
+#
 # One LSTM cell is applied 30 times, so all 30 steps share its weights. In Keras that
 # means creating each layer **once** and calling the same object at every step. These
-# are the three layer objects the course shares across steps:
+# are the three layer objects the course shares across steps. `StepLSTM` is Keras's
+# `LSTM` with a shortcut for one-step calls like ours: it calls its cell directly, so the
+# 30-step graph is quicker to build (`training.py`). The seed is set first, because it
+# decides the layers' first weights.
 
 # %%
-n_a = 64  # number of units in the LSTM's hidden state
+with quiet_tensorflow(__name__):
+    import keras
+    from keras import Input, Model, ops
+    from keras.layers import Dense, Reshape
+    from keras.optimizers import Adam
+    from keras.optimizers.schedules import InverseTimeDecay
 
-
-def shared_layers(n_values, n_a=64):
-    """The three layers every time step shares: (reshapor, LSTM_cell, densor).
-
-    StepLSTM is keras.layers.LSTM, with a shortcut for one-step calls like ours:
-    it calls its cell directly, so the 30-step graph is quicker to build (training.py).
-    """
-    return (
-        Reshape((1, n_values)),
-        StepLSTM(n_a, return_state=True),
-        Dense(n_values, activation="softmax"),
-    )
-
+    from training import FastTrainingModel, StepLSTM
 
 if __name__ == "__main__":
-    if args.load_weights:
-        # A saved model brings its own vocabulary: the values its weights were trained on.
-        try:
-            indices_values = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
-        except CorpusError as error:
-            fail(error)
-        n_values = len(indices_values)
     keras.utils.set_random_seed(args.seed)
-    reshapor, LSTM_cell, densor = shared_layers(n_values, n_a)
+
+reshapor = Reshape((1, n_values))
+LSTM_cell = StepLSTM(n_a, return_state=True)
+densor = Dense(n_values, activation="softmax")
 
 # %% [markdown]
 # **`djmodel`** builds the training model. For every step t it:
@@ -329,49 +178,41 @@ def djmodel(Tx, n_a, n_values):
 # %% [markdown]
 # Build it, and train it with Adam. The course's learning-rate decay (`decay=0.01`)
 # is written in Keras 3 as a schedule: rate = 0.01 / (1 + 0.01 · step). The loss is the
-# categorical cross-entropy of each of the 30 outputs, summed.
+# categorical cross-entropy of each of the 30 outputs, summed. All 30 outputs come from one
+# layer, so Keras's own progress line would label a meaningless per-output loss; we print
+# the total loss each epoch instead. Batches of 30 give two equal steps per epoch, as the
+# course's 32 + 28 were two steps, with one shape, so the training step is traced once.
+#
+# The trained model is kept: its weights (no code, no pickles) and the values they stand for.
+# With `--load-weights` they are read back instead of trained.
 
 # %%
 if __name__ == "__main__":
-    model = djmodel(Tx=30, n_a=n_a, n_values=n_values)
+    model = djmodel(Tx=Tx, n_a=n_a, n_values=n_values)
     model.summary()
-
-# %%
-if __name__ == "__main__" and args.load_weights:
-    try:
-        model.load_weights(args.load_weights)
-    except Exception as error:  # Keras reports a wrong file or shape in many ways
-        fail(f"{args.load_weights}: cannot load these weights into a model of {n_values} values "
-             f"({type(error).__name__}); they must come with their vocabulary.json")
-    print(f"Loaded weights from {args.load_weights}: skipping training")
-
-# %%
-if __name__ == "__main__" and not args.load_weights:
-    opt = Adam(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=0.01),
-               beta_1=0.9, beta_2=0.999)
-    # jit_compile=False: XLA spends longer compiling this unrolled graph than it saves.
-    model.compile(optimizer=opt, loss="categorical_crossentropy", jit_compile=False)
-
-    m = X.shape[0]
-    a0 = np.zeros((m, n_a))
-    c0 = np.zeros((m, n_a))
-    # All 30 outputs come from one layer, so Keras's own progress line would label a
-    # meaningless per-output loss; we print the total loss each epoch instead.
-    progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
-        f"Epoch {epoch + 1}/{args.epochs} - loss: {logs['loss']:.4f}", flush=True))
-    # Batches of 30: two equal steps per epoch, as the course's 32 + 28 were two steps,
-    # and one shape, so the training step is traced once.
-    history = model.fit([X, a0, c0], list(Y), epochs=args.epochs, batch_size=30, verbose=0,
-                        callbacks=[progress])
-    print(f"loss: {history.history['loss'][0]:.2f} after the first epoch, "
-          f"{history.history['loss'][-1]:.2f} after the last")
-    save_figure(plot_loss(history.history["loss"]), out_dir / "loss.png")
-    print(f"Training curve saved in {out_dir / 'loss.png'}")
-    show(out_dir / "loss.png")
-    # Keep the model: its weights (no code, no pickles) and the values they stand for.
-    write_atomically(out_dir / "djmodel.weights.h5", model.save_weights)
-    save_vocabulary(out_dir / "vocabulary.json", indices_values, midi_path)
-    print(f"Model saved in {out_dir / 'djmodel.weights.h5'} and {out_dir / 'vocabulary.json'}")
+    if args.load_weights:
+        load_weights_file(model, args.load_weights)
+        print(f"Loaded weights from {args.load_weights}: skipping training")
+    else:
+        opt = Adam(learning_rate=InverseTimeDecay(0.01, decay_steps=1, decay_rate=0.01),
+                   beta_1=0.9, beta_2=0.999)
+        # jit_compile=False: XLA spends longer compiling this unrolled graph than it saves.
+        model.compile(optimizer=opt, loss="categorical_crossentropy", jit_compile=False)
+        m = X.shape[0]
+        a0 = np.zeros((m, n_a))
+        c0 = np.zeros((m, n_a))
+        progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
+            f"Epoch {epoch + 1}/{args.epochs} - loss: {logs['loss']:.4f}", flush=True))
+        history = model.fit([X, a0, c0], list(Y), epochs=args.epochs, batch_size=30, verbose=0,
+                            callbacks=[progress])
+        print(f"loss: {history.history['loss'][0]:.2f} after the first epoch, "
+              f"{history.history['loss'][-1]:.2f} after the last")
+        save_figure(plot_loss(history.history["loss"]), out_dir / "loss.png")
+        print(f"Training curve saved in {out_dir / 'loss.png'}")
+        show(out_dir / "loss.png")
+        save_weights_file(model, out_dir / "djmodel.weights.h5")
+        save_vocabulary(out_dir / "vocabulary.json", indices_values, midi_path)
+        print(f"Model saved in {out_dir / 'djmodel.weights.h5'} and {out_dir / 'vocabulary.json'}")
 
 # %% [markdown]
 # ## 3 - Generating music
@@ -438,10 +279,6 @@ def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50, tempera
     return Model(inputs=[x0, a0, c0], outputs=outputs)
 
 
-if __name__ == "__main__":
-    inference_model = music_inference_model(LSTM_cell, densor, n_values=n_values, n_a=n_a, Ty=50,
-                                            temperature=args.temperature)
-
 # %% [markdown]
 # `predict_and_sample` runs the inference model from zero inputs and states and returns
 # the chosen values, both as indices and as one-hot vectors.
@@ -469,6 +306,8 @@ def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, 
 
 
 if __name__ == "__main__":
+    inference_model = music_inference_model(LSTM_cell, densor, n_values=n_values, n_a=n_a, Ty=Ty,
+                                            temperature=args.temperature)
     results, indices = predict_and_sample(inference_model)
     print("np.argmax(results[12]) =", np.argmax(results[12]))
     print("np.argmax(results[17]) =", np.argmax(results[17]))
@@ -485,12 +324,9 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
-    try:
-        out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
-                                    out_path=args.out, seed=args.seed, progression=progression,
-                                    bars=args.bars, beats_per_bar=float(solo.beats_per_bar))
-    except OSError as error:
-        fail(f"{args.out}: cannot write the music ({error.strerror})")
+    out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
+                                out_path=args.out, seed=args.seed, progression=options.progression,
+                                bars=args.bars, beats_per_bar=solo.beats_per_bar)
 
 # %% [markdown]
 # ### 3.4 - Listen and look
@@ -504,20 +340,18 @@ if __name__ == "__main__":
     out_path = Path(args.out)
     sounds = audio.score_sounds(out_stream)
     if not args.no_audio:
-        wav_path = out_path.with_suffix(".wav")
-        music = audio.render(sounds, bpm=130)
-        try:
-            audio.write_wav(music, wav_path)
-        except OSError as error:
-            fail(f"{wav_path}: cannot write the audio ({error.strerror})")
-        print(f"Your music as audio: {len(music) / audio.SAMPLE_RATE:.1f} s in {wav_path}")
+        music = audio.render(sounds, bpm=TEMPO_BPM)
+        audio.write_wav(music, out_path.with_suffix(".wav"))
+        print(f"Your music as audio: {len(music) / audio.SAMPLE_RATE:.1f} s "
+              f"in {out_path.with_suffix('.wav')}")
         if args.audio_format != "wav":
             try:
-                print(f"... and in {audio.convert(wav_path, args.audio_format)}")
-            except RuntimeError as error:
-                print(f"note: {error}", file=sys.stderr)
-        show(wav_path)
-    save_figure(plot_piano_roll(sounds, title="Your improvisation"), out_path.with_suffix(".png"))
+                print(f"... and in {audio.convert(out_path.with_suffix('.wav'), args.audio_format)}")
+            except RuntimeError as no_ffmpeg:  # the WAV is kept: say so, and go on
+                print(f"note: {no_ffmpeg}", file=sys.stderr)
+        show(out_path.with_suffix(".wav"))
+    save_figure(plot_piano_roll(sounds, solo.beats_per_bar, title="Your improvisation"),
+                out_path.with_suffix(".png"))
     print(f"Piano roll saved in {out_path.with_suffix('.png')}")
     show(out_path.with_suffix(".png"))
 

@@ -30,11 +30,12 @@ def plot_loss(losses):
     return figure
 
 
-def plot_piano_roll(sounds, beats_per_bar=4, title="Piano roll"):
+def plot_piano_roll(sounds, beats_per_bar, title="Piano roll"):
     """Figure with one bar per sounded note: melody and chords in their own colours.
 
     Arguments:
         sounds -- audio.Sound objects (start and length in quarter notes, MIDI pitch, voice)
+        beats_per_bar -- the metre's bar length in quarter notes: a grey line marks each bar
     """
     from audio import GUITAR
 
@@ -46,10 +47,10 @@ def plot_piano_roll(sounds, beats_per_bar=4, title="Piano roll"):
                     if s.pitch == pitch and (s.voice is GUITAR) == is_melody]
             ax.broken_barh(bars, (pitch - 0.4, 0.8), facecolors=colour, alpha=alpha)
     end = max((s.start + s.length for s in sounds), default=beats_per_bar)
-    for bar in range(0, int(end) + beats_per_bar, beats_per_bar):
-        ax.axvline(bar, color="grey", linewidth=0.5, alpha=0.5)
+    for bar in range(int(end / beats_per_bar) + 1):
+        ax.axvline(float(bar * beats_per_bar), color="grey", linewidth=0.5, alpha=0.5)
     ax.set_xlim(0, end)
-    ax.set_xlabel(f"time (quarter notes; bar lines every {beats_per_bar})")
+    ax.set_xlabel(f"time (quarter notes; bar lines every {float(beats_per_bar):g})")
     ax.set_ylabel("MIDI pitch (60 = middle C)")
     ax.set_title(title)
     ax.legend(handles=[Patch(color=MELODY_COLOUR, label="melody"),

@@ -1,56 +1,29 @@
-"""Parse a jazz MIDI file into the course's training material.
+"""Read a piece of music into the course's training material: measures of melody and chords.
 
-The course extracted the Metheny solo with music21 5, whose MIDI import differs
-from today's: it grouped notes into chords by their *raw* tick times and then
-snapped offsets and durations to the nearest sixteenth or eighth-note triplet,
-whereas music21 10 quantises first, then merges simultaneous notes into chords
-and builds measures and voices. A literal port therefore finds other notes.
-We read the MIDI events with music21's low-level reader and apply the old
-import rules ourselves, so the corpus is the course's token for token
-(193 tokens, 78 values, 19 chord groups, 18 grammar measures).
-
-Any other MIDI or MusicXML file is read with music21 10's own importer: load_solo finds
-its melody and chords (or is told which parts they are) and groups them by bar.
-Results are cached as JSON, keyed by the file's sha256, the options and this code.
+The course's own corpus, Metheny's solo, is read exactly as the course read it (course_corpus.py).
+Any other MIDI or MusicXML file is read with music21 10's own importer: load_solo finds its
+melody and chords (or is told which parts they are) and groups them by bar. Parsed files are
+cached (corpus_cache.py).
 """
 
 import copy
-import hashlib
 import json
-import math
-from collections import namedtuple
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from functools import lru_cache
-from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
-from music21 import (chord, converter, harmony, instrument, meter, midi, note, percussion, pitch,
-                     stream)
+from music21 import chord, converter, harmony, instrument, meter, note, percussion, stream
 
-import grammar
-from atomic_files import write_atomically
+import corpus_cache
+import course_corpus
+from chord_symbols import progression_events
+from course_corpus import Event, MelodyNote, make_chord, make_note
 from grammar import parse_melody
 
 
 class CorpusError(Exception):
     """A corpus file that cannot be used; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Section:
-    """Where the accompanied solo lives in a MIDI file (tracks counted among those with notes)."""
-
-    melody_track: int
-    chord_track: int
-    start: float  # quarter notes, inclusive
-    end: float  # quarter notes, inclusive
-
-
-# Pat Metheny, "And Then I Knew": guitar (track 5) solos over piano (track 0) in [476, 548].
-# These settings are used whenever the file is the course's corpus, identified by its sha256.
-METHENY = Section(melody_track=5, chord_track=0, start=476, end=548)
-METHENY_SHA256 = "0da8322ceab36b036682b5ece0c315193f7b701a3340a0ca5a523b107c6f428d"
 
 
 @dataclass(frozen=True)
@@ -60,232 +33,34 @@ class Options:
     melody_part -- index or name of the melody's part
     chord_parts -- indices or names of the parts whose simultaneous notes are the chords
     section -- (first, last) measure, counted from 1, both included
-    progression -- chord bars (from parse_progression) to use when the piece has no chords
+    progression -- chord bars (from chord_symbols.parse_progression) for a piece without chords
     """
 
-    melody_part: str = None
-    chord_parts: tuple = None
-    section: tuple = None
-    progression: tuple = None
+    melody_part: str | None = None
+    chord_parts: tuple[str, ...] | None = None
+    section: tuple[int, int] | None = None
+    progression: tuple[tuple[str, ...], ...] | None = None
 
     def use_metheny_preset(self, digest):
         """True for the course's corpus read with no overrides: the classic extraction."""
-        return (digest == METHENY_SHA256 and self.melody_part is None
+        return (digest == course_corpus.METHENY_SHA256 and self.melody_part is None
                 and self.chord_parts is None and self.section is None)
 
 
-Solo = namedtuple("Solo", "measures chords abstract_grammars beats_per_bar")
+class Solo(NamedTuple):
+    """A corpus: measures[i] and chords[i] hold measure i's melody (Notes and Rests) and its
+    Chords, index 0 being the course's empty header; abstract_grammars one string per measure
+    from 1 on; beats_per_bar the bar length in quarter notes."""
+
+    measures: list
+    chords: list
+    abstract_grammars: list
+    beats_per_bar: Fraction
+
+
+DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MELODIC_RANGE = range(55, 89)  # G3 to E6: where melodies live
 CORPUS_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl")
-
-QUANTIZE_DIVISORS = (4, 3)  # sixteenths and eighth-note triplets, music21 5's default
-
-# Parsing a file and its grammar takes a second or more; the result is kept here, as plain
-# JSON, under a key made of the file's sha256, the options and this code's own hash.
-CACHE_DIR = Path("data/.cache")
-
-
-def sha256_of(path):
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_midi_tracks(path):
-    """Read a MIDI file into (ticks_per_quarter, tracks), keeping only tracks that hold notes.
-
-    Each track is a list of (on_tick, off_tick, midi_pitch, velocity) in note-on order.
-    Raises CorpusError when the file is missing, unreadable or not MIDI.
-    """
-    midi_file = midi.MidiFile()
-    try:
-        midi_file.open(str(path))
-        try:
-            midi_file.read()
-        finally:
-            midi_file.close()
-    except Exception as error:  # music21 raises assorted errors on bad bytes
-        raise CorpusError(f"{path}: not a readable MIDI file ({type(error).__name__})") from None
-    if not midi_file.ticksPerQuarterNote:
-        raise CorpusError(f"{path}: not a readable MIDI file (no timing information)")
-    tracks = [_paired_notes(track) for track in midi_file.tracks if track.hasNotes()]
-    return midi_file.ticksPerQuarterNote, tracks
-
-
-def _paired_notes(track):
-    """Match each note-on with the first later note-off of the same pitch and channel."""
-    timed_events, now = [], 0
-    events = track.events
-    i = 0
-    while i < len(events) - 1:
-        if events[i].isDeltaTime() and not events[i + 1].isDeltaTime():
-            now += events[i].time
-            timed_events.append((now, events[i + 1]))
-            i += 2
-        else:
-            i += 1
-    notes, matched = [], set()
-    for i, (on_tick, event) in enumerate(timed_events):
-        if i in matched or not event.isNoteOn():
-            continue
-        for j in range(i + 1, len(timed_events)):
-            if j not in matched and event.matchedNoteOff(timed_events[j][1]):
-                matched.add(j)
-                notes.append((on_tick, timed_events[j][0], event.pitch, event.velocity))
-                break
-    return notes
-
-
-def _nearest_multiple(value, unit):
-    """music21 5's rounding: (error, multiple, count of units); halfway rounds down."""
-    count = math.floor(value / unit)
-    low = unit * count
-    if low <= value <= low + unit / 2:
-        return round(value - low, 7), low, count
-    return round(unit * (count + 1) - value, 7), unit * (count + 1), count + 1
-
-
-def quantize(quarter_length, divisors=QUANTIZE_DIVISORS):
-    """Snap a length in quarter notes to the closest multiple of 1/d for d in divisors, exactly."""
-    value = max(quarter_length, 0.0)
-    _, _, count, divisor = min(_nearest_multiple(value, 1.0 / d) + (d,) for d in divisors)
-    return Fraction(count, divisor)
-
-
-def track_events(notes, ticks_per_quarter):
-    """Group a track's notes into notes and chords the way music21 5 imported MIDI.
-
-    Notes starting within 1/16 of a quarter of each other *and* ending within that
-    tolerance form a chord; offsets and durations are then quantised.
-    Returns [(offset, quarter_length, [midi pitches])] in offset order, as Fractions.
-    """
-    tolerance = ticks_per_quarter / 16
-    events, gathered = [], set()
-    for i, (on_tick, off_tick, pitch, _) in enumerate(notes):
-        if i in gathered:
-            continue
-        group = [notes[i]]
-        for j in range(i + 1, len(notes)):
-            other_on, other_off = notes[j][0], notes[j][1]
-            if abs(other_on - on_tick) > tolerance:
-                break
-            if abs(other_off - off_tick) <= tolerance:
-                group.append(notes[j])
-                gathered.add(j)
-        # music21 5 timed a chord from its first note's end to its last note's start.
-        ticks = group[0][1] - group[-1][0]
-        length = ticks / ticks_per_quarter if ticks != 0 else 1.0
-        events.append((quantize(on_tick / ticks_per_quarter), quantize(length), [n[2] for n in group], i))
-    events.sort(key=lambda event: (event[0], event[3]))
-    return [event[:3] for event in events]
-
-
-# Spelled one pitch at a time, as music21 5 did: a chord built from MIDI numbers
-# is spelled in context today (G# becomes A-), which changes chord qualities.
-def _make_note(offset, quarter_length, midi_pitch):
-    made = note.Rest() if midi_pitch is None else note.Note(pitch.Pitch(midi=midi_pitch))
-    made.quarterLength = quarter_length
-    made.offset = offset
-    return made
-
-
-def _make_chord(offset, quarter_length, midi_pitches):
-    made = chord.Chord([pitch.Pitch(midi=p) for p in midi_pitches])
-    made.quarterLength = quarter_length
-    made.offset = offset
-    return made
-
-
-def _group_by_measure(elements):
-    """Consecutive 4-beat groups, numbered from 1: group 0 is the course's header (no notes)."""
-    return [[]] + [list(group) for _, group in groupby(elements, key=lambda e: int(e.offset // 4))]
-
-
-def _solo_events(path, section):
-    """The section's melody notes and chords as numbers: ([(offset, length, pitch)],
-    [(offset, length, [pitches])]), offsets and lengths as Fractions."""
-    ticks_per_quarter, tracks = read_midi_tracks(path)
-    needed = max(section.melody_track, section.chord_track) + 1
-    if len(tracks) < needed:
-        raise CorpusError(
-            f"{path}: has {len(tracks)} tracks with notes, the Metheny layout needs {needed} "
-            "(use data/original_metheny.mid)"
-        )
-
-    def in_section(offset):
-        return section.start <= offset <= section.end
-
-    melody = [
-        # The course merged the guitar's two voices into one line and gave zero-length
-        # notes a sixteenth; its solo holds no chords, so a simultaneous group's pitches
-        # are kept as single notes.
-        (offset, length or Fraction(1, 4), midi_pitch)
-        for offset, length, pitches in track_events(tracks[section.melody_track], ticks_per_quarter)
-        if in_section(offset)
-        for midi_pitch in pitches
-    ]
-    chord_events = [
-        (offset, length, pitches)
-        for offset, length, pitches in track_events(tracks[section.chord_track], ticks_per_quarter)
-        if in_section(offset) and len(pitches) > 1
-    ]
-    return melody, chord_events
-
-
-def _measures_and_chords(path, melody, chord_events):
-    measures = _group_by_measure([_make_note(*event) for event in melody])
-    chords = _group_by_measure([_make_chord(*event) for event in chord_events])
-    # The accompaniment's final downbeat has no melody over it: drop it so they line up.
-    del chords[-1]
-    if len(measures) < 2 or len(chords) != len(measures):
-        raise CorpusError(
-            f"{path}: no accompanied solo found where the Metheny corpus has one "
-            "(use data/original_metheny.mid)"
-        )
-    return measures, chords
-
-
-def parse_progression(text):
-    """Chord bars from text such as "Dm7 G7 | Cmaj7 | A7" (one chord per bar if there is no "|").
-
-    Returns a tuple of bars, each a tuple of chord-symbol figures. Raises CorpusError
-    naming the first symbol music21 cannot read.
-    """
-    bars = [bar.split() for bar in text.split("|")] if "|" in text else [[s] for s in text.split()]
-    if not bars or any(not bar for bar in bars):
-        raise CorpusError(f"--chords {text!r}: give chord symbols, bars separated by |")
-    for bar in bars:
-        for figure in bar:
-            _chord_symbol_pitches(figure)
-    return tuple(tuple(bar) for bar in bars)
-
-
-@lru_cache(maxsize=None)  # a progression names the same few chords over and over
-def _chord_symbol_pitches(figure):
-    """MIDI pitches of a chord symbol (a tuple), voiced from the octave below middle C."""
-    try:
-        symbol = harmony.ChordSymbol(figure)
-        pitches = [p.midi for p in symbol.pitches]
-    except Exception:
-        pitches = []
-    if len(pitches) < 2:
-        raise CorpusError(f"unknown chord symbol {figure!r} (try e.g. C, Dm7, G7, Cmaj7, F#m7b5)")
-    lowest = min(pitches)
-    return tuple(sorted(p - 12 * ((lowest - 48) // 12) for p in pitches))
-
-
-def progression_events(progression, first_bar, bar_count, beats_per_bar):
-    """Chords of a progression looped over bars first_bar .. first_bar + bar_count - 1."""
-    events = []
-    for bar in range(first_bar, first_bar + bar_count):
-        figures = progression[(bar - first_bar) % len(progression)]
-        length = Fraction(beats_per_bar) / len(figures)
-        for i, figure in enumerate(figures):
-            events.append((bar * beats_per_bar + i * length, length, _chord_symbol_pitches(figure)))
-    return events
 
 
 def _is_percussion(part):
@@ -337,7 +112,8 @@ def _score_events(path, options):
         raise CorpusError(f"{path}: not a readable MIDI or MusicXML file ({type(error).__name__})") from None
     parts = list(getattr(score, "parts", [])) or [score]
     signatures = score.flatten().getElementsByClass(meter.TimeSignature)
-    beats_per_bar = Fraction(signatures[0].barDuration.quarterLength) if signatures else Fraction(4)
+    bar_length = signatures[0].barDuration.quarterLength if signatures else DEFAULT_BEATS_PER_BAR
+    beats_per_bar = Fraction(bar_length)
 
     if options.melody_part is not None:
         (melody_index,) = _find_parts(parts, [options.melody_part], "--melody-part")
@@ -362,10 +138,10 @@ def _score_events(path, options):
         if not in_section(offset):
             continue
         if isinstance(element, note.Rest):
-            melody.append((offset, length, None))
+            melody.append(MelodyNote(offset, length, None))
         else:
-            melody.append((offset, length, max(p.midi for p in element.pitches)))
-    if not any(p is not None for _, _, p in melody):
+            melody.append(MelodyNote(offset, length, max(p.midi for p in element.pitches)))
+    if not any(n.pitch is not None for n in melody):
         where = f"measures {options.section[0]}:{options.section[1]}" if options.section else "the piece"
         raise CorpusError(f"{path}: {where} holds no melody notes; check --section and --melody-part")
 
@@ -389,15 +165,15 @@ def _score_events(path, options):
         offset = Fraction(a_chord.offset)
         pitches = sorted({p.midi for p in a_chord.pitches})
         if len(pitches) > 1 and in_section(offset):
-            harmony_events.append((offset, Fraction(a_chord.quarterLength), pitches))
+            harmony_events.append(Event(offset, Fraction(a_chord.quarterLength), tuple(pitches)))
     if not harmony_events:
         if options.progression is None:
             raise CorpusError(f"{path}: no chords found (no chord part, no chord symbols); "
                               "give them with --chords or --chord-parts")
-        first_bar = int(min(o for o, _, _ in melody) // beats_per_bar)
-        last_bar = int(max(o for o, _, _ in melody) // beats_per_bar)
-        harmony_events = progression_events(options.progression, first_bar, last_bar - first_bar + 1,
-                                            beats_per_bar)
+        first_bar = int(melody[0].offset // beats_per_bar)
+        last_bar = int(melody[-1].offset // beats_per_bar)
+        harmony_events = [Event(*e) for e in progression_events(
+            options.progression, first_bar, last_bar - first_bar + 1, beats_per_bar)]
     return melody, harmony_events, beats_per_bar
 
 
@@ -411,62 +187,16 @@ def _bars_and_chords(melody, harmony_events, beats_per_bar):
         return int(offset // beats_per_bar)
 
     measures, chords = [[]], [[]]
-    for bar in sorted({bar_of(o) for o, _, p in melody if p is not None}):
-        measures.append([_make_note(*e) for e in melody if bar_of(e[0]) == bar])
-        starting = [e for e in harmony_events if bar_of(e[0]) == bar]
+    for bar in sorted({bar_of(n.offset) for n in melody if n.pitch is not None}):
+        measures.append([make_note(*n) for n in melody if bar_of(n.offset) == bar])
+        starting = [e for e in harmony_events if bar_of(e.offset) == bar]
         bar_start = bar * beats_per_bar
-        if not starting or starting[0][0] > bar_start:
-            before = [e for e in harmony_events if e[0] < bar_start] or harmony_events[:1]
-            until = starting[0][0] if starting else bar_start + beats_per_bar
-            starting = [(bar_start, until - bar_start, before[-1][2])] + starting
-        chords.append([_make_chord(*e) for e in starting])
+        if not starting or starting[0].offset > bar_start:
+            before = [e for e in harmony_events if e.offset < bar_start] or harmony_events[:1]
+            until = starting[0].offset if starting else bar_start + beats_per_bar
+            starting = [Event(bar_start, until - bar_start, before[-1].pitches)] + starting
+        chords.append([make_chord(*e) for e in starting])
     return measures, chords
-
-
-@lru_cache(maxsize=1)
-def _code_version():
-    """Hash of the code that extracts the corpus: editing it invalidates the cache."""
-    digest = hashlib.sha256()
-    for module in (__file__, grammar.__file__):
-        digest.update(Path(module).read_bytes())
-    return digest.hexdigest()
-
-
-def _cache_key(digest, options):
-    settings = "metheny" if options.use_metheny_preset(digest) else json.dumps(asdict(options))
-    return hashlib.sha256(f"{digest} {settings} {_code_version()}".encode()).hexdigest()
-
-
-def _fraction_pair(value):
-    return [value.numerator, value.denominator]
-
-
-def _read_cache(cache_file, key):
-    """(melody, harmony, grammars, beats_per_bar) from a cache file, or None if absent or not valid."""
-    try:
-        entry = json.loads(cache_file.read_text())
-        if entry["key"] != key:
-            return None
-        melody = [(Fraction(*o), Fraction(*q), None if p is None else int(p)) for o, q, p in entry["melody"]]
-        harmony_events = [(Fraction(*o), Fraction(*q), [int(p) for p in ps]) for o, q, ps in entry["harmony"]]
-        grammars = [str(g) for g in entry["grammars"]]
-        return melody, harmony_events, grammars, Fraction(*entry["beats_per_bar"])
-    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
-        return None
-
-
-def _write_cache(cache_file, key, melody, harmony_events, grammars, beats_per_bar):
-    entry = {
-        "key": key,
-        "melody": [[_fraction_pair(o), _fraction_pair(q), p] for o, q, p in melody],
-        "harmony": [[_fraction_pair(o), _fraction_pair(q), ps] for o, q, ps in harmony_events],
-        "grammars": grammars,
-        "beats_per_bar": _fraction_pair(beats_per_bar),
-    }
-    try:
-        write_atomically(cache_file, lambda temporary: Path(temporary).write_text(json.dumps(entry)))
-    except OSError:
-        pass  # a read-only folder only costs the next run a second or two
 
 
 def _load_one(path, options, cache_dir):
@@ -476,25 +206,34 @@ def _load_one(path, options, cache_dir):
         raise CorpusError(f"{path}: is a folder, not a MIDI file")
     if not path.is_file():
         raise CorpusError(f"{path}: file not found")
-    digest = sha256_of(path)
+    try:
+        digest = corpus_cache.sha256_of(path)
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot read it ({error.strerror})") from None
     metheny = options.use_metheny_preset(digest)
-    key = _cache_key(digest, options)
-    cache_file = cache_dir / f"{key}.json"
-    cached = _read_cache(cache_file, key)
+    key = corpus_cache.cache_key(digest, "metheny" if metheny else json.dumps(asdict(options)))
+    cached = corpus_cache.read_entry(cache_dir, key)
+    if metheny and cached is not None and not course_corpus.has_course_numbers(cached[2]):
+        cached = None  # an entry for the course's corpus must hold the course's corpus
     if cached is not None:
         melody, harmony_events, grammars, beats_per_bar = cached
-    elif metheny:
-        melody, harmony_events = _solo_events(path, METHENY)
-        beats_per_bar = Fraction(4)
-    else:
-        melody, harmony_events, beats_per_bar = _score_events(path, options)
+        melody = [MelodyNote(*n) for n in melody]
+        harmony_events = [Event(o, q, tuple(ps)) for o, q, ps in harmony_events]
     if metheny:
-        measures, chords = _measures_and_chords(path, melody, harmony_events)
+        try:
+            if cached is None:
+                melody, harmony_events = course_corpus.solo_events(path)
+                beats_per_bar = Fraction(course_corpus.BEATS_PER_BAR)
+            measures, chords = course_corpus.measures_and_chords(melody, harmony_events)
+        except course_corpus.MidiFileError as error:
+            raise CorpusError(f"{path}: {error} (use data/original_metheny.mid)") from None
     else:
+        if cached is None:
+            melody, harmony_events, beats_per_bar = _score_events(path, options)
         measures, chords = _bars_and_chords(melody, harmony_events, beats_per_bar)
     if cached is None:
         grammars = _get_abstract_grammars(measures, chords)
-        _write_cache(cache_file, key, melody, harmony_events, grammars, beats_per_bar)
+        corpus_cache.write_entry(cache_dir, key, melody, harmony_events, grammars, beats_per_bar)
     return Solo(measures, chords, grammars, beats_per_bar)
 
 
@@ -520,7 +259,7 @@ def load_solo(data_fn, options=Options(), cache_dir=None):
     chords[i] list measure i's melody and chords (index 0 is the course's empty header),
     abstract_grammars one string per measure from 1 on.
     """
-    cache_dir = CACHE_DIR if cache_dir is None else Path(cache_dir)
+    cache_dir = corpus_cache.CACHE_DIR if cache_dir is None else Path(cache_dir)
     solos = [_load_one(path, options, cache_dir) for path in corpus_paths(data_fn)]
     if len(solos) == 1:
         return solos[0]
@@ -546,12 +285,6 @@ def solo_timeline(solo):
                 moved.offset = element.offset + shift
                 target.append(moved)
     return notes, chords
-
-
-def parse_midi(path, options=Options()):
-    """The accompanied solo, measure by measure: (measures, chords) as load_solo returns them."""
-    solo = load_solo(path, options)
-    return solo.measures, solo.chords
 
 
 def _get_abstract_grammars(measures, chords):

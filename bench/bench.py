@@ -60,9 +60,7 @@ def fit_both(epochs):
     plain.compile(optimizer=optimizer(), loss="categorical_crossentropy",
                   metrics=[["accuracy"]] * Tx)
 
-    keras.utils.set_random_seed(0)
-    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(n_values, n_a)
-    ours = lstm.djmodel(Tx, n_a, n_values)
+    ours = lstm.djmodel(Tx, n_a, n_values)  # the course's shared layers, as `import lstm` made them
     ours.compile(optimizer=optimizer(), loss="categorical_crossentropy", jit_compile=False)
     ours.set_weights(plain.get_weights())
 
@@ -119,12 +117,10 @@ def load_corpus():
 
 def phase_name(source):
     """A short name for a cell, from what it does."""
-    rules = [("import argparse", "read options"), ("import keras", "import TensorFlow/Keras"),
-             ("import numpy", "import music21, NumPy, matplotlib"), ("load_solo(", "parse corpus, render snippet"),
-             ("load_music_utils(", "preprocess: values, X, Y"), ("shared_layers(n_values", "create layers"),
-             ("def djmodel", "define djmodel"), ("model = djmodel", "build model"), ("model.load_weights", "load weights (--load-weights)"),
-             ("model.fit", "fit, save weights"),
-             ("def music_inference_model", "build inference model"), ("def predict_and_sample", "predict_and_sample"),
+    rules = [("args = settings(", "imports, read options"), ("import keras", "import TensorFlow, create layers"),
+             ("load_solo(", "parse corpus, X, Y, render snippet"),
+             ("def djmodel", "define djmodel"), ("model = djmodel", "build model, fit, save weights"),
+             ("def music_inference_model", "build inference model"), ("def predict_and_sample", "predict_and_sample, first sample"),
              ("generate_music(", "generate music, write MIDI"), ("audio.render(sounds", "render audio, piano roll"),
              ("melody_metrics(", "report")]
     for marker, name in rules:

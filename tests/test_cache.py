@@ -1,49 +1,85 @@
-"""The preprocessing cache: used when valid, rebuilt when the file, the code or the cache changes."""
+"""The preprocessing cache: used when valid, rebuilt when the file, the code or the entry changes."""
 
+import hashlib
 import json
 import shutil
 
 import pytest
 
+import corpus_cache
 import preprocess
 
 
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(preprocess, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(corpus_cache, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
+
+
+def only_entry(cache_dir):
+    (path,) = cache_dir.glob("*.json")
+    return path
+
+
+def rewrite(path, change):
+    """Change an entry's content and give it a matching checksum, as a careful forger would."""
+    entry = json.loads(path.read_text())
+    change(entry["content"])
+    text = json.dumps(entry["content"], sort_keys=True).encode()
+    entry["sha256"] = hashlib.sha256(text).hexdigest()
+    path.write_text(json.dumps(entry))
 
 
 def test_cache_is_written_and_gives_the_same_corpus(corpus_path, fresh_cache, musical_data):
     chords, grammars = preprocess.get_musical_data(corpus_path)
-    files = list(fresh_cache.glob("*.json"))
-    assert len(files) == 1
-    entry = json.loads(files[0].read_text())
-    assert entry["grammars"] == grammars == musical_data[1]
+    entry = json.loads(only_entry(fresh_cache).read_text())
+    assert entry["content"]["grammars"] == grammars == musical_data[1]
     again_chords, again = preprocess.get_musical_data(corpus_path)
     assert again == grammars
     assert [[c.offset for c in g] for g in again_chords] == [[c.offset for c in g] for g in chords]
     assert [[c.pitches for c in g] for g in again_chords] == [[c.pitches for c in g] for g in chords]
 
 
-def test_cache_is_trusted_only_for_its_key(corpus_path, fresh_cache, monkeypatch):
+def test_a_changed_digit_is_not_trusted(corpus_path, fresh_cache, musical_data):
     preprocess.get_musical_data(corpus_path)
-    cache_file = next(fresh_cache.glob("*.json"))
-    entry = json.loads(cache_file.read_text())
-    entry["grammars"][0] = "C,9.000"
-    cache_file.write_text(json.dumps(entry))
-    assert preprocess.get_musical_data(corpus_path)[1][0] == "C,9.000"  # the entry is used...
-    monkeypatch.setattr(preprocess, "_code_version", lambda: "edited code")
-    assert preprocess.get_musical_data(corpus_path)[1][0].startswith("C,0.500")  # ...until the code changes
+    path = only_entry(fresh_cache)
+    path.write_text(path.read_text().replace("0.500", "0.600", 1))
+    assert preprocess.get_musical_data(corpus_path)[1] == musical_data[1]
+    assert json.loads(path.read_text())["content"]["grammars"] == musical_data[1]  # rebuilt
 
 
-@pytest.mark.parametrize("garbage", ["", "{not json", '{"key": 1}', "[]"])
+@pytest.mark.parametrize("change", [
+    lambda c: c.update(beats_per_bar=[0, 1]),
+    lambda c: c.update(beats_per_bar=[4, 0]),
+    lambda c: c["grammars"].__setitem__(0, "Q,zz <<<"),
+    lambda c: c["grammars"].__setitem__(0, 12),
+    lambda c: c["melody"].__setitem__(0, [[1, 1], [1, 4], 999]),
+    lambda c: c["melody"].__setitem__(0, [[1, 1], [0, 4], 60]),
+    lambda c: c.update(melody=[]),
+    lambda c: c["grammars"].pop(),  # a well-formed entry without the course's 18 measures
+], ids=["zero bar", "zero denominator", "bad token", "not text", "pitch 999", "zero length",
+        "no melody", "one measure short"])
+def test_a_forged_entry_that_does_not_check_out_is_rebuilt(corpus_path, fresh_cache, musical_data,
+                                                           change):
+    preprocess.get_musical_data(corpus_path)
+    rewrite(only_entry(fresh_cache), change)
+    assert preprocess.get_musical_data(corpus_path)[1] == musical_data[1]
+
+
+@pytest.mark.parametrize("garbage", ["", "{not json", '{"key": 1}', "[]", "null", '{"sha256": 1}'])
 def test_corrupt_cache_is_rebuilt(corpus_path, fresh_cache, musical_data, garbage):
     preprocess.get_musical_data(corpus_path)
-    cache_file = next(fresh_cache.glob("*.json"))
-    cache_file.write_text(garbage)
+    path = only_entry(fresh_cache)
+    path.write_text(garbage)
     assert preprocess.get_musical_data(corpus_path)[1] == musical_data[1]
-    assert json.loads(cache_file.read_text())["grammars"] == musical_data[1]
+    assert json.loads(path.read_text())["content"]["grammars"] == musical_data[1]
+
+
+def test_an_edit_to_the_reading_code_makes_a_new_entry(corpus_path, fresh_cache, monkeypatch):
+    preprocess.get_musical_data(corpus_path)
+    monkeypatch.setattr(corpus_cache, "code_version", lambda: "edited code")
+    preprocess.get_musical_data(corpus_path)
+    assert len(list(fresh_cache.glob("*.json"))) == 2
 
 
 def test_entries_are_keyed_by_content_and_settings(corpus_path, fresh_cache, tmp_path):
@@ -52,9 +88,14 @@ def test_entries_are_keyed_by_content_and_settings(corpus_path, fresh_cache, tmp
     shutil.copy(corpus_path, copy)
     preprocess.get_musical_data(copy)
     assert len(list(fresh_cache.glob("*.json"))) == 1  # the same file under another name
-    digest = preprocess.sha256_of(corpus_path)
-    keys = {preprocess._cache_key(digest, preprocess.Options()),
-            preprocess._cache_key("0" * 64, preprocess.Options()),
-            preprocess._cache_key(digest, preprocess.Options(section=(1, 4))),
-            preprocess._cache_key(digest, preprocess.Options(melody_part="1"))}
-    assert len(keys) == 4
+    digest = corpus_cache.sha256_of(corpus_path)
+    keys = {corpus_cache.cache_key(digest, "metheny"), corpus_cache.cache_key("0" * 64, "metheny"),
+            corpus_cache.cache_key(digest, '{"section": [1, 4]}')}
+    assert len(keys) == 3
+
+
+def test_an_unwritable_cache_only_costs_time(corpus_path, tmp_path, musical_data):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    solo = preprocess.load_solo(corpus_path, cache_dir=blocker / "cache")
+    assert solo.abstract_grammars == musical_data[1]

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from music_utils import data_processing
-from preprocess import get_corpus_data, quantize
+from course_corpus import quantize
+from preprocess import get_corpus_data
 
 COURSE_GRAMMARS = (Path(__file__).parent / "data" / "course_grammars.txt").read_text().splitlines()
 
@@ -63,21 +64,40 @@ def test_quantize_matches_music21_5_rules():
     assert quantize(476.6667) * 3 == 1430
 
 
+def course_data_processing(corpus, values_indices, m=60, Tx=30):
+    """The course's own data_processing (music_utils.py), as published, on today's NumPy
+    (np.bool is bool now): the oracle for our windows."""
+    N_values = len(set(corpus))
+    np.random.seed(0)
+    X = np.zeros((m, Tx, N_values), dtype=bool)
+    Y = np.zeros((m, Tx, N_values), dtype=bool)
+    for i in range(m):
+        random_idx = np.random.choice(len(corpus) - Tx)
+        corp_data = corpus[random_idx:(random_idx + Tx)]
+        for j in range(Tx):
+            idx = values_indices[corp_data[j]]
+            if j != 0:
+                X[i, j, idx] = 1
+                Y[i, j - 1, idx] = 1
+    Y = np.swapaxes(Y, 0, 1)
+    return np.asarray(X), np.asarray(Y), N_values
+
+
 def test_training_windows_are_the_courses(musical_data):
     _, abstract_grammars = musical_data
     corpus, _, values_indices, _ = get_corpus_data(abstract_grammars)
     X, Y, n_values = data_processing(corpus, values_indices, m=60, Tx=30)
     assert X.shape == (60, 30, 78) and Y.shape == (30, 60, 78) and n_values == 78
-    # the course seeded the global legacy generator and drew one start per window
-    np.random.seed(0)
-    starts = [np.random.choice(len(corpus) - 30) for _ in range(60)]
-    for i, start in enumerate(starts):
-        assert not X[i, 0].any()
-        for t in range(1, 30):
-            assert X[i, t].argmax() == values_indices[corpus[start + t]]
-            assert X[i, t].sum() == 1
-    np.testing.assert_array_equal(Y[:-1], np.swapaxes(X[:, 1:], 0, 1))
-    assert not Y[-1].any()
+    course_X, course_Y, _ = course_data_processing(corpus, values_indices)
+    np.testing.assert_array_equal(X, course_X)
+    np.testing.assert_array_equal(Y, course_Y)
+    # by hand: NumPy's legacy generator seeded with 0 starts the first window at token 47, so
+    # window 0, step 1 is the corpus's token 48: the tenth token of the fourth measure (the
+    # first three measures hold 12 + 12 + 15 = 39 tokens).
+    assert [len(g.split(" ")) for g in COURSE_GRAMMARS[:3]] == [12, 12, 15]
+    token_48 = COURSE_GRAMMARS[3].split(" ")[9]
+    assert X[0, 1].argmax() == values_indices[token_48] and X[0, 1].sum() == 1
+    assert not X[:, 0].any() and not Y[-1].any()
 
 
 def test_solo_timeline_lays_measures_end_to_end(corpus_path):

@@ -28,14 +28,21 @@ def lstm_step(x, a, c, kernel, recurrent, bias):
 
 @pytest.fixture
 def layers():
-    """Fresh shared layers with random (not zero) weights."""
-    lstm.keras.utils.set_random_seed(1)
-    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(N_VALUES, N_A)
+    """The course's shared layers, as `import lstm` made them, with random (not zero) weights."""
     model = lstm.djmodel(TX, N_A, N_VALUES)
     rng = np.random.default_rng(7)
     for weight in model.weights:
         weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
     return model
+
+
+def test_the_course_module_after_import():
+    """The course's names exist at module level, as the notebook defines them."""
+    assert (lstm.n_a, lstm.n_values, lstm.Tx, lstm.Ty) == (64, 78, 30, 50)
+    assert lstm.reshapor.target_shape == (1, 78)
+    assert lstm.LSTM_cell.units == 64 and lstm.LSTM_cell.return_state
+    assert lstm.densor.units == 78
+    assert lstm.djmodel(Tx=30, n_a=64, n_values=78).count_params() == 41_678
 
 
 def numpy_weights():
@@ -64,7 +71,6 @@ def test_djmodel_matches_the_lstm_equations_at_every_step(layers):
 def test_one_shared_set_of_weights(layers):
     model = layers
     assert isinstance(lstm.LSTM_cell, lstm.keras.layers.LSTM)
-    assert model.count_params() == 41_678
     assert len(model.weights) == 5  # LSTM kernel, recurrent kernel, bias; Dense kernel, bias
     inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=50)
     assert {id(w) for w in inference.weights} == {id(w) for w in model.weights}
@@ -105,8 +111,6 @@ def test_training_lowers_the_loss(musical_data):
 
     corpus, _, values_indices, _ = get_corpus_data(musical_data[1])
     X, Y, n_values = data_processing(corpus, values_indices)
-    lstm.keras.utils.set_random_seed(0)
-    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(n_values, N_A)
     model = lstm.djmodel(TX, N_A, n_values)
     model.compile(optimizer=lstm.Adam(learning_rate=0.01), loss="categorical_crossentropy",
                   jit_compile=False)
@@ -115,4 +119,28 @@ def test_training_lowers_the_loss(musical_data):
     losses = history.history["loss"]
     assert losses[-1] < losses[0] * 0.95
     # the loss is the sum over 30 outputs of the cross-entropy; untrained, each is about ln(78)
+    # (the first epoch already learns a little, and the last output's target is all zeros)
     assert abs(losses[0] - 29 * np.log(78)) < 15
+
+
+def test_import_changes_nothing_in_the_process():
+    """Importing lstm leaves TensorFlow's settings, the environment and stderr as they were."""
+    code = """
+import os, sys
+import keras, tensorflow as tf, music21, matplotlib
+before = (dict(os.environ), tf.config.optimizer.get_experimental_options(),
+          sorted(os.listdir('/proc/self/fd')), os.fstat(2).st_ino, sys.excepthook)
+import lstm
+after = (dict(os.environ), tf.config.optimizer.get_experimental_options(),
+         sorted(os.listdir('/proc/self/fd')), os.fstat(2).st_ino, sys.excepthook)
+print(before == after, before[1])
+"""
+    import subprocess
+    import sys
+
+    from conftest import ENV, ROOT
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.split(" ", 1)[0] == "True", result.stdout + result.stderr
+    assert "'disable_meta_optimizer': False" in result.stdout

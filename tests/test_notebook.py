@@ -1,33 +1,39 @@
-"""lstm.py converts to a notebook that runs top to bottom in a Jupyter kernel."""
+"""The notebook route, exactly as README gives it, plays the same music as the script."""
 
-import os
+import json
+import re
+import shlex
+import shutil
 import subprocess
-import sys
 
-import nbformat
-from nbclient import NotebookClient
+from conftest import ENV, ROOT
 
-from conftest import ROOT
+README = (ROOT / "README.md").read_text()
 
 
-def test_notebook_executes_end_to_end(tmp_path, corpus_path):
-    notebook_path = tmp_path / "lstm.ipynb"
-    subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "-o", str(notebook_path),
-                    str(ROOT / "lstm.py")], check=True, capture_output=True)
-    notebook = nbformat.read(notebook_path, as_version=4)
-    out = tmp_path / "nb" / "music.midi"
-    os.environ["LSTM_ARGS"] = f"--epochs 2 --out {out}"
-    try:
-        NotebookClient(notebook, timeout=240, kernel_name="python3",
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        del os.environ["LSTM_ARGS"]
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert code_cells and all(cell.execution_count for cell in code_cells)
-    assert not any(o.output_type == "error" for cell in code_cells for o in cell.outputs)
-    text = "".join(o.get("text", "") for cell in code_cells for o in cell.outputs)
+def readme_notebook_command():
+    """The one command README gives to make the notebook (in the "As a notebook" section)."""
+    section = README.split("## As a notebook", 1)[1].split("\n## ", 1)[0]
+    (command,) = re.findall(r"^jupytext .*$", section, flags=re.MULTILINE)
+    return command
+
+
+def test_readme_notebook_command_executes_and_matches_the_script(tmp_path, default_run):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(
+        ".git", "output", "__pycache__", ".pytest_cache", "*.ipynb"))
+    result = subprocess.run(shlex.split(readme_notebook_command()), cwd=project, env=ENV,
+                            capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    notebook = json.loads((project / "lstm.ipynb").read_text())
+    code_cells = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code_cells and all(cell["execution_count"] for cell in code_cells)
+    outputs = [o for cell in code_cells for o in cell["outputs"]]
+    assert not any(o["output_type"] == "error" for o in outputs)
+    text = "".join("".join(o.get("text", "")) for o in outputs)
     assert "shape of X: (60, 30, 78)" in text
-    rich = [o for cell in code_cells for o in cell.outputs if o.output_type == "display_data"]
-    kinds = {key for o in rich for key in o.data}
+    kinds = {key for o in outputs if o["output_type"] == "display_data" for key in o["data"]}
     assert "image/png" in kinds and "text/html" in kinds  # pictures inline, audio players
-    assert out.exists() and out.with_suffix(".wav").exists()
+    # the notebook and the script, same options, same seed: the same music, byte for byte
+    _, script_midi = default_run
+    assert (project / "output" / "my_music.midi").read_bytes() == script_midi.read_bytes()

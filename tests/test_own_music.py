@@ -1,16 +1,14 @@
 """Any MIDI or MusicXML works or stops with one clear line (small scores built with music21)."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from music21 import chord, harmony, instrument, meter, note, stream
 
-import preprocess
-from conftest import ROOT
+import corpus_cache
+from conftest import run_lstm
 from data_utils import load_music_utils
-from preprocess import CorpusError, Options, load_solo, parse_progression
+from chord_symbols import ChordSymbolError, parse_progression
+from preprocess import CorpusError, Options, load_solo
 
 TUNE = ["C5", "D5", "E5", "G5", "A5", "G5", "E5", "D5", "C5", "E5", "G5", "B5", "A5", "F5", "D5", "B4"]
 
@@ -55,7 +53,7 @@ def write(tmp_path, name, *parts, fmt="midi"):
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(preprocess, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(corpus_cache, "CACHE_DIR", tmp_path / "cache")
 
 
 def test_melody_and_piano_midi_is_found_automatically(tmp_path):
@@ -140,7 +138,7 @@ def test_several_files_make_one_corpus(tmp_path):
 
 
 def test_unknown_chord_symbol():
-    with pytest.raises(CorpusError, match="unknown chord symbol 'Hmaj13#'"):
+    with pytest.raises(ChordSymbolError, match="unknown chord symbol 'Hmaj13#'"):
         parse_progression("Cmaj7 | Hmaj13#")
     assert parse_progression("Dm7 G7 | Cmaj7") == (("Dm7", "G7"), ("Cmaj7",))
     assert parse_progression("C F G") == (("C",), ("F",), ("G",))
@@ -149,29 +147,21 @@ def test_unknown_chord_symbol():
 def test_temperature_samples_reproducibly():
     import lstm
 
-    lstm.keras.utils.set_random_seed(2)
-    lstm.reshapor, lstm.LSTM_cell, lstm.densor = lstm.shared_layers(20, 16)
-    lstm.djmodel(5, 16, 20)
+    lstm.djmodel(lstm.Tx, lstm.n_a, lstm.n_values)  # builds the shared layers (untrained)
 
     def sample(temperature, seed):
         lstm.keras.utils.set_random_seed(seed)
-        model = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, 20, 16, Ty=40,
-                                           temperature=temperature)
+        model = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, lstm.n_values, lstm.n_a,
+                                           Ty=40, temperature=temperature)
         return [lstm.predict_and_sample(model)[1][:, 0] for _ in range(2)]
 
-    first, again = sample(1.5, 7), sample(1.5, 7)
+    first, again = sample(5.0, 7), sample(5.0, 7)
     np.testing.assert_array_equal(first[0], again[0])
     np.testing.assert_array_equal(first[1], again[1])
     assert not np.array_equal(first[0], first[1])  # each call draws anew
     assert len(set(first[0])) > 3  # untrained and hot: many values
     greedy = sample(0.0, 7)
     np.testing.assert_array_equal(greedy[0], greedy[1])  # argmax: the same every call
-
-
-def run_lstm(*args):
-    return subprocess.run([sys.executable, str(ROOT / "lstm.py"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240,
-                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
 @pytest.mark.parametrize("kind, flags, message", [
