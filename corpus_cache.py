@@ -9,20 +9,18 @@ a grammar token that is not one) makes the entry absent, and the corpus is parse
 
 import hashlib
 import json
-import re
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
 from atomic_files import write_atomically
+from grammar import is_token
 
 CACHE_DIR = Path("data/.cache")
 MAX_ENTRY_BYTES = 64 << 20  # far above any real entry (the Metheny solo's is 20 kB)
 # The modules whose code decides what an entry holds: editing one invalidates the cache.
 READER_MODULES = ("preprocess.py", "course_corpus.py", "melody_extraction.py", "chord_symbols.py",
                   "grammar.py", "corpus_cache.py")
-# A grammar token: type, length and, after the first note, an interval window.
-TOKEN = re.compile(r"[CSAXR],\d{1,3}\.\d{1,3}(,<[PMmAd]+-?\d{1,2},[PMmAd]+-?\d{1,2}>)?")
 
 
 def sha256_of(path):
@@ -88,7 +86,7 @@ def read_entry(cache_dir, key):
                   for o, q, p in content["melody"]]
         harmony = [(_fraction(o), _fraction(q), [_pitch(p) for p in ps]) for o, q, ps in content["harmony"]]
         grammars = content["grammars"]
-        if not all(isinstance(g, str) and all(TOKEN.fullmatch(t) for t in g.split(" ")) for g in grammars):
+        if not all(isinstance(g, str) and all(is_token(t) for t in g.split(" ")) for g in grammars):
             return None
         beats_per_bar = _fraction(content["beats_per_bar"], positive=True)
         if not melody or not grammars or beats_per_bar > 64:

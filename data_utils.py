@@ -12,7 +12,7 @@ from music21 import chord, instrument, midi, note, pitch, stream, tempo
 from atomic_files import write_atomically
 from corpus_cache import sha256_of
 from course_corpus import METHENY_SHA256
-from grammar import unparse_grammar
+from grammar import is_token, unparse_grammar
 from music_utils import data_processing
 from chord_symbols import progression_events
 from preprocess import (DEFAULT_BEATS_PER_BAR, CorpusError, Options, corpus_paths, get_corpus_data,
@@ -104,28 +104,48 @@ def load_music_utils(midi_path=None, options=Options(), m=60, Tx=30):
     return X, Y, n_values, indices_values
 
 
-def save_vocabulary(path, indices_values, corpus_files):
-    """Write the values in index order, with the corpus files' sha256, as JSON."""
+MAX_VOCABULARY_BYTES = 1 << 20  # a vocabulary of thousands of values is a few hundred kB
+MAX_VALUES = 10_000
+
+
+def save_vocabulary(path, indices_values, register, corpus_files):
+    """Write the values in index order, the corpus melody's register and the corpus files'
+    sha256, as JSON."""
     entry = {"values": [indices_values[i] for i in range(len(indices_values))],
+             "register": list(register),
              "corpus_sha256": [sha256_of(p) for p in corpus_paths(corpus_files)]}
     text = json.dumps(entry, indent=1)
     write_atomically(path, lambda temporary: Path(temporary).write_text(text))
 
 
 def load_vocabulary(path):
-    """indices_values from a vocabulary file written by save_vocabulary.
+    """(indices_values, register) from a vocabulary file written by save_vocabulary.
 
-    Raises CorpusError when the file is missing or not a vocabulary.
+    The file is not trusted: its size, every value's syntax and the register are checked
+    before anything is built from it. Raises CorpusError when it is missing or not valid.
     """
+    path = Path(path)
+    problem = f"{path}: not a vocabulary written by lstm.py"
     try:
-        values = json.loads(Path(path).read_text())["values"]
-        if not values or not all(isinstance(v, str) and "," in v for v in values):
-            raise ValueError
+        if path.stat().st_size > MAX_VOCABULARY_BYTES:
+            raise CorpusError(f"{problem} (larger than {MAX_VOCABULARY_BYTES >> 10} kB)")
+        entry = json.loads(path.read_text())
+        values, register = entry["values"], entry["register"]
     except FileNotFoundError:
         raise CorpusError(f"{path}: no vocabulary beside the weights (it is written with them)") from None
-    except (OSError, ValueError, KeyError, TypeError):
-        raise CorpusError(f"{path}: not a vocabulary file written by lstm.py") from None
-    return dict(enumerate(values))
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot read it ({error.strerror})") from None
+    except (ValueError, KeyError, TypeError):
+        raise CorpusError(problem) from None
+    if not isinstance(values, list) or not 0 < len(values) <= MAX_VALUES or len(set(values)) != len(values):
+        raise CorpusError(f"{problem} (it needs 1 to {MAX_VALUES} distinct values)")
+    bad = next((v for v in values if not is_token(v)), None)
+    if bad is not None:
+        raise CorpusError(f"{problem} ({str(bad)[:40]!r} is not a grammar value)")
+    if (not isinstance(register, list) or len(register) != 2
+            or not all(type(p) is int and 0 <= p <= 127 for p in register) or register[0] > register[1]):
+        raise CorpusError(f"{problem} (its register must be two MIDI pitches, lowest first)")
+    return dict(enumerate(values)), tuple(register)
 
 
 def save_weights_file(model, path):
@@ -184,7 +204,7 @@ def progression_bars(progression, beats_per_bar):
 
 def generate_music(inference_model, indices_values, chords, predict_and_sample,
                    out_path="output/my_music.midi", seed=0, progression=None, bars=16,
-                   beats_per_bar=DEFAULT_BEATS_PER_BAR):
+                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None):
     """Improvise over chords and write the result as MIDI.
 
     Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1
@@ -203,6 +223,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         progression -- optional chord bars from preprocess.parse_progression
         bars -- with a progression, the length of the piece in bars
         beats_per_bar -- the metre's bar length in quarter notes
+        register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's
+                    (None: the course's rule, no ceiling)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """
@@ -237,7 +259,7 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
             phrase_bars = min(phrase_bars, bars - bar)
         curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
                                     phrase_bars, beats_per_bar)
-        sounds = unparse_grammar(predicted_tones, curr_chords, rng)
+        sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register)
         sounds = prune_notes(sounds)
         sounds = clean_up_notes(sounds)
         phrase_end = phrase_bars * beats_per_bar

@@ -11,9 +11,21 @@ range and steps (see unparse_grammar).
 """
 
 import random
+import re
 from functools import lru_cache
 
 from music21 import chord, interval, note, pitch, scale, stream
+
+
+# A token: type, length in quarter notes and, after a phrase's first note, an interval window.
+TOKEN = re.compile(r"[CSAXR],\d{1,2}\.\d{1,3}(,<[PMmAd]{1,3}-?\d{1,2},[PMmAd]{1,3}-?\d{1,2}>)?")
+MAX_TOKEN_LENGTH = 16  # quarter notes: four bars of 4/4, longer than any note a solo holds
+
+
+def is_token(text):
+    """True if text is one grammar token with a length of at most MAX_TOKEN_LENGTH."""
+    return (isinstance(text, str) and TOKEN.fullmatch(text) is not None
+            and float(text.split(",")[1]) <= MAX_TOKEN_LENGTH)
 
 
 # Steps of the two linear scales the grammar derives, in semitones from the tonic.

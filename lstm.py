@@ -88,8 +88,9 @@ if __name__ == "__main__":
     print("Tx (length of sequence):", X.shape[1])
     print("total # of unique values:", n_values)
     print("Shape of Y:", Y.shape)
+    register = solo.register  # the melody's lowest and highest pitch: the improvisation keeps to it
     if args.load_weights:
-        indices_values = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
+        indices_values, register = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
         n_values = len(indices_values)
     if not args.no_audio:
         snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM)
@@ -211,7 +212,7 @@ if __name__ == "__main__":
         print(f"Training curve saved in {out_dir / 'loss.png'}")
         show(out_dir / "loss.png")
         save_weights_file(model, out_dir / "djmodel.weights.h5")
-        save_vocabulary(out_dir / "vocabulary.json", indices_values, midi_path)
+        save_vocabulary(out_dir / "vocabulary.json", indices_values, register, midi_path)
         print(f"Model saved in {out_dir / 'djmodel.weights.h5'} and {out_dir / 'vocabulary.json'}")
 
 # %% [markdown]
@@ -326,7 +327,7 @@ if __name__ == "__main__":
 if __name__ == "__main__":
     out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
                                 out_path=args.out, seed=args.seed, progression=options.progression,
-                                bars=args.bars, beats_per_bar=solo.beats_per_bar)
+                                bars=args.bars, beats_per_bar=solo.beats_per_bar, register=register)
 
 # %% [markdown]
 # ### 3.4 - Listen and look

@@ -50,12 +50,14 @@ class Options:
 class Solo(NamedTuple):
     """A corpus: measures[i] and chords[i] hold measure i's melody (Notes and Rests) and its
     Chords, index 0 being the course's empty header; abstract_grammars one string per measure
-    from 1 on; beats_per_bar the bar length in quarter notes."""
+    from 1 on; beats_per_bar the bar length in quarter notes; register the melody's lowest and
+    highest MIDI pitch, which improvised melodies keep to."""
 
     measures: list
     chords: list
     abstract_grammars: list
     beats_per_bar: Fraction
+    register: tuple[int, int]
 
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
@@ -234,7 +236,7 @@ def _load_one(path, options, cache_dir):
     if cached is None:
         grammars = _get_abstract_grammars(measures, chords)
         corpus_cache.write_entry(cache_dir, key, melody, harmony_events, grammars, beats_per_bar)
-    return Solo(measures, chords, grammars, beats_per_bar)
+    return Solo(measures, chords, grammars, beats_per_bar, melody_register(measures))
 
 
 def corpus_paths(data_fn):
@@ -255,9 +257,9 @@ def corpus_paths(data_fn):
 def load_solo(data_fn, options=Options(), cache_dir=None):
     """The corpus of one or several files, as one Solo.
 
-    Returns Solo(measures, chords, abstract_grammars, beats_per_bar): measures[i] and
-    chords[i] list measure i's melody and chords (index 0 is the course's empty header),
-    abstract_grammars one string per measure from 1 on.
+    Returns a Solo: measures[i] and chords[i] list measure i's melody and chords (index 0 is
+    the course's empty header), abstract_grammars one string per measure from 1 on, and the
+    bar length and the melody's register.
     """
     cache_dir = corpus_cache.CACHE_DIR if cache_dir is None else Path(cache_dir)
     solos = [_load_one(path, options, cache_dir) for path in corpus_paths(data_fn)]
@@ -266,7 +268,14 @@ def load_solo(data_fn, options=Options(), cache_dir=None):
     return Solo([[]] + [m for s in solos for m in s.measures[1:]],
                 [[]] + [c for s in solos for c in s.chords[1:]],
                 [g for s in solos for g in s.abstract_grammars],
-                solos[0].beats_per_bar)
+                solos[0].beats_per_bar,
+                (min(s.register[0] for s in solos), max(s.register[1] for s in solos)))
+
+
+def melody_register(measures):
+    """(lowest, highest) MIDI pitch of the notes in measures."""
+    pitches = [n.pitch.midi for measure in measures for n in measure if isinstance(n, note.Note)]
+    return min(pitches), max(pitches)
 
 
 def solo_timeline(solo):
