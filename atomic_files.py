@@ -1,19 +1,54 @@
-"""Write files whole or not at all: to a temporary file beside the target, then rename."""
+"""Outputs written whole or not at all: one file at a time, and a run's files as a set.
 
+A file is written to a temporary file beside its target, then renamed over it. A run's files
+are guarded by an OutputRun: it locks the output folder against a second run, keeps the
+previous version of every file it will replace, and on failure puts the folder back as it
+was. A run killed outright (kill -9) leaves its journal behind; the next run at the same place
+finds it and rolls the killed run back before it starts.
+"""
+
+import errno
+import fcntl
+import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
+
+JOURNAL = ".lstm-run"  # hidden folder beside the outputs: the versions a run replaces
+READY = "outputs.json"  # written last into the journal: the run may have replaced files
+# write_atomically's temporary files: "." + mkstemp's 8 random characters + "-" + target name
+TEMPORARY = re.compile(r"\.[a-z0-9_]{8}-.+")
+
+
+class OutputFolderBusy(OSError):
+    """Another run holds the output folder."""
+
+
+def _named_error(error, path):
+    """An OSError for one file, naming it and the system's reason in one line."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else None
+    if reason is None:  # h5py puts the system's reason inside a long message of its own
+        found = re.search(r"error message = '([^']+)'", str(error))
+        reason = found.group(1) if found else str(error).splitlines()[0]
+    code = error.errno if isinstance(error, OSError) and error.errno else errno.EIO
+    return OSError(code, reason, str(path))
 
 
 def write_atomically(path, write):
     """Call write(temporary_path), then move the finished file to path.
 
-    If write raises, the temporary file is removed and path is left as it was.
+    If write raises, the temporary file is removed and path is left as it was; a failure
+    of the file system is raised as an OSError that names path and the reason.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name ends with the target's, suffixes and all (Keras insists on .weights.h5).
-    handle, temporary = tempfile.mkstemp(prefix=".", suffix=f"-{path.name}", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The temporary name ends with the target's, suffixes and all (Keras insists on .weights.h5).
+        handle, temporary = tempfile.mkstemp(prefix=".", suffix=f"-{path.name}", dir=path.parent)
+    except OSError as error:
+        raise _named_error(error, path) from None
     os.close(handle)
     try:
         write(temporary)
@@ -21,6 +56,86 @@ def write_atomically(path, write):
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are not
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         os.unlink(temporary)
+        # Libraries report a full disk in their own ways (h5py as an OSError with no errno).
+        if isinstance(error, OSError) or "errno = " in str(error):
+            raise _named_error(error, path) from None
         raise
+
+
+class OutputRun:
+    """The files one run writes into one folder, kept consistent as a set.
+
+    Arguments:
+        paths -- the run's output files, all in one folder
+    Raises OutputFolderBusy when another run holds the folder, OSError when it cannot be
+    created or locked.
+    """
+
+    def __init__(self, paths):
+        self.paths = [Path(p) for p in paths]
+        self.folder = self.paths[0].parent
+        self.journal = self.folder / JOURNAL
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._lock = os.open(self.folder, os.O_RDONLY)
+        except OSError as error:
+            raise _named_error(error, self.folder) from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise OutputFolderBusy(errno.EBUSY, "another lstm.py run is writing there; wait for it "
+                                   "or choose another --out", str(self.folder)) from None
+        try:
+            self._recover()
+            self.journal.mkdir()
+            for path in self.paths:
+                if path.is_file():
+                    os.link(path, self.journal / path.name)
+            (self.journal / READY).write_text(json.dumps([p.name for p in self.paths]))
+        except OSError as error:
+            self._release()
+            raise _named_error(error, error.filename or self.journal) from None
+
+    def _recover(self):
+        """Undo what a killed run left: its half-replaced files and its temporary files."""
+        ready = self.journal / READY
+        if ready.is_file():
+            try:
+                names = [n for n in json.loads(ready.read_text()) if isinstance(n, str) and "/" not in n]
+            except ValueError:
+                names = []
+            self._put_back(names)
+        self._clean_up()
+
+    def _clean_up(self):
+        shutil.rmtree(self.journal, ignore_errors=True)
+        for leftover in self.folder.iterdir():
+            if TEMPORARY.fullmatch(leftover.name) and leftover.is_file():
+                leftover.unlink()
+
+    def _put_back(self, names):
+        for name in names:
+            backup, target = self.journal / name, self.folder / name
+            if backup.is_file():
+                os.replace(backup, target)
+            elif target.is_file():
+                target.unlink()  # the run made it: it was not there before
+
+    def _release(self):
+        os.close(self._lock)  # closing the folder's descriptor releases the lock
+
+    def commit(self):
+        """The run succeeded: keep its files, forget the previous versions, unlock."""
+        shutil.rmtree(self.journal, ignore_errors=True)
+        self._release()
+
+    def roll_back(self):
+        """The run failed: put the folder back as it was before the run, unlock."""
+        try:
+            self._put_back([p.name for p in self.paths])
+            self._clean_up()
+        finally:
+            self._release()

@@ -10,6 +10,7 @@ import shutil
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from music21 import chord, note, stream
@@ -113,11 +114,12 @@ def ffmpeg_available():
     return shutil.which("ffmpeg") is not None or shutil.which("avconv") is not None
 
 
-def convert(wav_path, audio_format):
-    """Convert a WAV file to mp3 or ogg next to it with pydub; returns the new path.
+def convert(wav_path, out_path):
+    """Convert a WAV file to mp3 or ogg (out_path's suffix) with pydub; returns out_path.
 
     Raises RuntimeError with what to do when ffmpeg is not installed.
     """
+    audio_format = Path(out_path).suffix.lstrip(".")
     if not ffmpeg_available():
         raise RuntimeError(f"{audio_format} needs ffmpeg, which is not installed "
                            f"(e.g. apt-get install ffmpeg); the WAV file is kept")
@@ -126,7 +128,6 @@ def convert(wav_path, audio_format):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         from pydub import AudioSegment
-    out_path = wav_path.with_suffix(f".{audio_format}")
     segment = AudioSegment.from_wav(str(wav_path))
     write_atomically(out_path, lambda temporary: segment.export(temporary, format=audio_format))
     return out_path

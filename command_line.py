@@ -7,9 +7,13 @@ hook that turns a user-facing error into one line and exit status 2.
 
 import argparse
 import contextlib
+import functools
 import os
 import shlex
+import signal
 import sys
+from pathlib import Path
+from typing import NamedTuple
 
 PROGRAM = "lstm.py"
 DEFAULT_BARS = 16
@@ -105,6 +109,44 @@ def in_notebook():
     return "ipykernel" in sys.modules
 
 
+class OutputFiles(NamedTuple):
+    """Where a run's files go: the MIDI file --out names, everything else beside it."""
+
+    midi: Path
+    wav: Path  # the improvisation as audio
+    converted: Path | None  # ... and as mp3 or ogg, with --audio-format
+    roll: Path  # its piano roll
+    snippet: Path  # the corpus as audio
+    loss: Path  # the training curve
+    weights: Path
+    vocabulary: Path
+    report: Path
+
+
+OUTPUT_DESCRIPTIONS = {"midi": "music", "wav": "music's audio", "converted": "converted audio",
+                       "roll": "piano roll", "snippet": "training snippet", "loss": "training curve",
+                       "weights": "model's weights", "vocabulary": "vocabulary", "report": "report"}
+
+
+def output_files(args):
+    """The run's output files (OutputFiles) and, of them, the ones this run writes (a list)."""
+    midi = Path(args.out)
+    folder = midi.parent
+    files = OutputFiles(
+        midi=midi, wav=midi.with_suffix(".wav"),
+        converted=midi.with_suffix(f".{args.audio_format}") if args.audio_format != "wav" else None,
+        roll=midi.with_suffix(".png"), snippet=folder / "training_snippet.wav", loss=folder / "loss.png",
+        weights=folder / "djmodel.weights.h5", vocabulary=folder / "vocabulary.json",
+        report=folder / "report.json")
+    skipped = set()
+    if args.no_audio:
+        skipped |= {"wav", "converted", "snippet"}
+    if args.load_weights:
+        skipped |= {"loss", "weights", "vocabulary"}
+    written = [path for name, path in files._asdict().items() if path is not None and name not in skipped]
+    return files, written
+
+
 def settings(module_name):
     """lstm.py's options.
 
@@ -113,24 +155,76 @@ def settings(module_name):
     """
     command_line = parser()
     if module_name != "__main__":
-        args = command_line.parse_args([])
-        args.bars = DEFAULT_BARS
-        return args
-    if in_notebook():
-        args = command_line.parse_args(shlex.split(os.environ.get("LSTM_ARGS", "")))
+        argv = []
+    elif in_notebook():
+        argv = shlex.split(os.environ.get("LSTM_ARGS", ""))
     else:
         sys.excepthook = _one_line_errors
-        args = command_line.parse_args()
+        signal.signal(signal.SIGTERM, _terminate)
+        argv = None
+    args = command_line.parse_args(argv)
     if args.bars is not None and args.chords is None:
         command_line.error("--bars sets the length of a piece over --chords; give --chords too")
     args.bars = args.bars or DEFAULT_BARS
-    if os.path.isdir(args.out) or args.out.endswith(("/", os.sep)):
-        command_line.error(f"--out {args.out}: is a folder; --out takes a file name such as "
-                           "output/my_music.midi")
-    if args.load_weights and not os.path.isfile(args.load_weights):
-        command_line.error(f"--load-weights {args.load_weights}: file not found; it takes "
-                           "output/djmodel.weights.h5 from an earlier run")
+    if module_name == "__main__":
+        problem = _output_problem(args) or _input_problem(args)
+        if problem:
+            command_line.error(problem)
     return args
+
+
+def _output_problem(args):
+    """What is wrong with --out, before any work, or None."""
+    out = args.out
+    if out.endswith(("/", os.sep)) or os.path.isdir(out):
+        return f"--out {out}: is a folder; --out takes a file name such as output/my_music.midi"
+    if Path(out).suffix.lower() not in (".mid", ".midi"):
+        return f"--out {out}: give a MIDI file name ending in .mid or .midi, such as output/my_music.midi"
+    files, written = output_files(args)
+    seen = {}
+    for name, path in files._asdict().items():
+        if path not in written:
+            continue
+        what = OUTPUT_DESCRIPTIONS[name]
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            return f"--out {out}: {path.name} would be both the {seen[key]} and the {what}; choose another name"
+        seen[key] = what
+        if path.is_dir():
+            return f"{path}: a folder is in the way of the {what}; move it or choose another --out"
+    folder = Path(os.path.abspath(files.midi.parent))
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {existing}; choose another --out"
+    return None
+
+
+def _input_problem(args):
+    if args.load_weights and not os.path.isfile(args.load_weights):
+        return (f"--load-weights {args.load_weights}: file not found; it takes "
+                "output/djmodel.weights.h5 from an earlier run")
+    return None
+
+
+class _Unguarded:
+    def commit(self):
+        pass
+
+
+def begin_run(module_name, written):
+    """Guard the output folder for a script's run (atomic_files.OutputRun); returns the run.
+
+    Call it once the inputs are read: nothing is written into the folder before. As a script,
+    an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a notebook or an
+    import nothing is guarded: call the returned object's commit() all the same.
+    """
+    if module_name != "__main__" or in_notebook():
+        return _Unguarded()
+    from atomic_files import OutputRun
+
+    run = OutputRun(written)
+    sys.excepthook = functools.partial(_one_line_errors, run=run)
+    return run
 
 
 def corpus_options(args):
@@ -143,13 +237,31 @@ def corpus_options(args):
                    progression=parse_progression(args.chords) if args.chords is not None else None)
 
 
-def _one_line_errors(kind, error, traceback):
-    """sys.excepthook for the script: a person's error is one line, never a traceback."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, as sent by kill or timeout: stop as Ctrl-C does."""
+
+
+def _terminate(signal_number, frame):
+    raise Terminated
+
+
+def _one_line_errors(kind, error, traceback, run=None):
+    """sys.excepthook for the script: a person's error is one line, never a traceback.
+
+    A run that had begun writing (begin_run) is rolled back first.
+    """
     user_errors = [OSError]
     for module, name in (("preprocess", "CorpusError"), ("chord_symbols", "ChordSymbolError")):
         if module in sys.modules:
             user_errors.append(getattr(sys.modules[module], name))
-    if issubclass(kind, KeyboardInterrupt):
+    if run is not None:
+        try:
+            run.roll_back()
+        except OSError:
+            pass  # the next run finds the journal and finishes the roll-back
+    if issubclass(kind, Terminated):
+        message, status = "terminated", 128 + signal.SIGTERM
+    elif issubclass(kind, KeyboardInterrupt):
         message, status = "interrupted", 130
     elif issubclass(kind, tuple(user_errors)):
         message, status = describe(error), 2

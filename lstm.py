@@ -32,20 +32,20 @@ import numpy as np
 
 import audio
 import report
-from command_line import corpus_options, quiet_tensorflow, settings, show
+from command_line import begin_run, corpus_options, output_files, quiet_tensorflow, settings, show
 from data_utils import (TEMPO_BPM, corpus_file, generate_music, load_music_utils, load_vocabulary,
                         load_weights_file, save_vocabulary, save_weights_file)
 from plots import plot_loss, plot_piano_roll, save_figure
 from preprocess import load_solo, solo_timeline
 
 args = settings(__name__)  # the options; imported as a module, the defaults
+files, written = output_files(args)  # the MIDI file at args.out, everything else beside it
 
 Tx = 30  # values in a training window
 m = 60  # training windows (examples)
 n_a = 64  # units in the LSTM's hidden state
 n_values = 78  # distinct values in the course's corpus; another corpus brings its own count
 Ty = 50  # values improvised for each phrase
-out_dir = Path(args.out).parent  # the music goes to args.out, everything else beside it
 
 # %% [markdown]
 # ## 1 - Problem statement
@@ -92,12 +92,12 @@ if __name__ == "__main__":
     if args.load_weights:
         indices_values, register = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
         n_values = len(indices_values)
+    run = begin_run(__name__, written)  # inputs read: from here on, the run's files are one set
     if not args.no_audio:
         snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM)
-        audio.write_wav(snippet, out_dir / "training_snippet.wav")
-        print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s "
-              f"in {out_dir / 'training_snippet.wav'}")
-        show(out_dir / "training_snippet.wav")
+        audio.write_wav(snippet, files.snippet)
+        print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s in {files.snippet}")
+        show(files.snippet)
 
 # %% [markdown]
 # ### 1.2 - Overview of our model
@@ -208,12 +208,12 @@ if __name__ == "__main__":
                             callbacks=[progress])
         print(f"loss: {history.history['loss'][0]:.2f} after the first epoch, "
               f"{history.history['loss'][-1]:.2f} after the last")
-        save_figure(plot_loss(history.history["loss"]), out_dir / "loss.png")
-        print(f"Training curve saved in {out_dir / 'loss.png'}")
-        show(out_dir / "loss.png")
-        save_weights_file(model, out_dir / "djmodel.weights.h5")
-        save_vocabulary(out_dir / "vocabulary.json", indices_values, register, midi_path)
-        print(f"Model saved in {out_dir / 'djmodel.weights.h5'} and {out_dir / 'vocabulary.json'}")
+        save_figure(plot_loss(history.history["loss"]), files.loss)
+        print(f"Training curve saved in {files.loss}")
+        show(files.loss)
+        save_weights_file(model, files.weights)
+        save_vocabulary(files.vocabulary, indices_values, register, midi_path)
+        print(f"Model saved in {files.weights} and {files.vocabulary}")
 
 # %% [markdown]
 # ## 3 - Generating music
@@ -326,7 +326,7 @@ if __name__ == "__main__":
 # %%
 if __name__ == "__main__":
     out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
-                                out_path=args.out, seed=args.seed, progression=options.progression,
+                                out_path=files.midi, seed=args.seed, progression=options.progression,
                                 bars=args.bars, beats_per_bar=solo.beats_per_bar, register=register)
 
 # %% [markdown]
@@ -338,23 +338,20 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
-    out_path = Path(args.out)
     sounds = audio.score_sounds(out_stream)
     if not args.no_audio:
         music = audio.render(sounds, bpm=TEMPO_BPM)
-        audio.write_wav(music, out_path.with_suffix(".wav"))
-        print(f"Your music as audio: {len(music) / audio.SAMPLE_RATE:.1f} s "
-              f"in {out_path.with_suffix('.wav')}")
-        if args.audio_format != "wav":
+        audio.write_wav(music, files.wav)
+        print(f"Your music as audio: {len(music) / audio.SAMPLE_RATE:.1f} s in {files.wav}")
+        if files.converted:
             try:
-                print(f"... and in {audio.convert(out_path.with_suffix('.wav'), args.audio_format)}")
+                print(f"... and in {audio.convert(files.wav, files.converted)}")
             except RuntimeError as no_ffmpeg:  # the WAV is kept: say so, and go on
                 print(f"note: {no_ffmpeg}", file=sys.stderr)
-        show(out_path.with_suffix(".wav"))
-    save_figure(plot_piano_roll(sounds, solo.beats_per_bar, title="Your improvisation"),
-                out_path.with_suffix(".png"))
-    print(f"Piano roll saved in {out_path.with_suffix('.png')}")
-    show(out_path.with_suffix(".png"))
+        show(files.wav)
+    save_figure(plot_piano_roll(sounds, solo.beats_per_bar, title="Your improvisation"), files.roll)
+    print(f"Piano roll saved in {files.roll}")
+    show(files.roll)
 
 # %% [markdown]
 # ### 3.5 - How good is it?
@@ -370,5 +367,6 @@ if __name__ == "__main__":
     generated_metrics = report.melody_metrics(out_stream.parts[0].flatten().notes,
                                               list(out_stream.parts[1].flatten().notes))
     print(report.format_report(corpus_metrics, generated_metrics))
-    report.write_report(out_dir / "report.json", corpus_metrics, generated_metrics)
-    print(f"Report saved in {out_dir / 'report.json'}")
+    report.write_report(files.report, corpus_metrics, generated_metrics)
+    print(f"Report saved in {files.report}")
+    run.commit()  # every file is written: keep them as one set

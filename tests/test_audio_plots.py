@@ -81,7 +81,7 @@ def test_conversion_without_ffmpeg_says_so(tmp_path, monkeypatch):
     wav = tmp_path / "x.wav"
     audio.write_wav(np.zeros(100), wav)
     with pytest.raises(RuntimeError, match="ffmpeg"):
-        audio.convert(wav, "mp3")
+        audio.convert(wav, wav.with_suffix(".mp3"))
     assert wav.exists() and not wav.with_suffix(".mp3").exists()
 
 
@@ -130,7 +130,7 @@ def test_conversion_with_ffmpeg_keeps_the_length(tmp_path):
     wav = tmp_path / "tone.wav"
     audio.write_wav(audio.render([audio.Sound(0, 4, 69, audio.GUITAR)], bpm=120), wav)
     for audio_format in ("mp3", "ogg"):
-        converted = audio.convert(wav, audio_format)
+        converted = audio.convert(wav, wav.with_suffix(f".{audio_format}"))
         assert converted == wav.with_suffix(f".{audio_format}")
         seconds = len(AudioSegment.from_file(converted, format=audio_format)) / 1000
         assert abs(seconds - (2 + audio.RELEASE_SECONDS)) < 0.1
