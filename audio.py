@@ -68,17 +68,22 @@ def render_note(length, pitch, voice, seconds_per_quarter, sample_rate=SAMPLE_RA
     return samples
 
 
-def render(sounds, bpm, sample_rate=SAMPLE_RATE):
+def render(sounds, bpm, sample_rate=SAMPLE_RATE, max_seconds=None):
     """Mix sounds into one float signal in [-PEAK, PEAK].
 
     Arguments:
         sounds -- iterable of Sound
         bpm -- tempo, quarter notes per minute
+        max_seconds -- if given, only the sounds that start before this time, cut off there
     Returns:
         1-D float64 array; its length is the end of the last note plus the release tail
     """
-    sounds = list(sounds)
     seconds_per_quarter = 60.0 / bpm
+    sounds = list(sounds)
+    if max_seconds is not None:
+        limit = max_seconds / seconds_per_quarter
+        sounds = [Sound(s.start, min(s.length, limit - s.start), s.pitch, s.voice)
+                  for s in sounds if s.start < limit]
     end = max((s.start + s.length for s in sounds), default=0.0)
     mix = np.zeros(int(round((end * seconds_per_quarter + RELEASE_SECONDS) * sample_rate)) + 1)
     for sound in sounds:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 PROGRAM = "lstm.py"
 DEFAULT_BARS = 16
+MAX_BARS = 256  # the audio of a piece stays under about 50 MB
 
 
 def _positive_int(text):
@@ -26,6 +27,13 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text}")
+    return value
+
+
+def _bar_count(text):
+    value = _positive_int(text)
+    if value > MAX_BARS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_BARS} bars (about eight minutes), not {text}")
     return value
 
 
@@ -87,8 +95,9 @@ def parser():
     parser.add_argument("--chords", metavar="CHORDS",
                         help='improvise over your own chords, e.g. "Dm7 G7 | Cmaj7 | A7" '
                              "(bars separated by |; one chord per bar without |)")
-    parser.add_argument("--bars", type=_positive_int,
-                        help=f"with --chords, the length of the piece in bars (default: {DEFAULT_BARS})")
+    parser.add_argument("--bars", type=_bar_count,
+                        help=f"with --chords, the length of the piece in bars, at most {MAX_BARS} "
+                             f"(default: {DEFAULT_BARS})")
     parser.add_argument("--temperature", type=_temperature, default=0.0,
                         help="0 picks the most likely value (the course); above 0 samples, "
                              "more adventurous as it grows (default: 0)")
@@ -295,16 +304,23 @@ def quiet_tensorflow(module_name):
         yield
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
+    with native_stderr_muted():
         yield
         import keras
         import tensorflow as tf
 
         keras.ops.zeros(1)  # start the runtime now, so its device probe is muted too
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
+
+@contextlib.contextmanager
+def native_stderr_muted():
+    """Mute the process's stderr (file descriptor 2), where native libraries log."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -5,6 +5,7 @@ import itertools
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 from music21 import chord, instrument, midi, note, pitch, stream, tempo
@@ -26,6 +27,7 @@ MUSIC21_PREFIX = "music21:"  # --midi music21:NAME reads a piece of music21's bu
 WHAT_TO_DO = f"put the corpus at {CORPUS_PATH} or pass --midi PATH"
 
 TEMPO_BPM = 130  # the improvisation's tempo, written into its MIDI file
+MAX_PHRASES = 32  # of the course's plan, one phrase per chord group: about four minutes
 
 
 def corpus_file(midi_path=None):
@@ -51,8 +53,12 @@ def corpus_file(midi_path=None):
             raise CorpusError(f"{CORPUS_PATH}: checksum does not match the Metheny corpus; "
                               f"delete it to download it again, or pass --midi PATH")
         return CORPUS_PATH
-    # Keras is imported here only, so that loading a local corpus stays light.
-    from keras.utils import get_file
+    # Keras is imported here only, so that loading a local corpus stays light; its first
+    # import prints TensorFlow's start-up log on stderr.
+    from command_line import native_stderr_muted
+
+    with native_stderr_muted():
+        from keras.utils import get_file
 
     print(f"Downloading the corpus to {CORPUS_PATH} ...")
     try:
@@ -65,10 +71,26 @@ def corpus_file(midi_path=None):
             cache_subdir=".",
         )
     except Exception as error:
-        raise CorpusError(
-            f"{CORPUS_PATH}: could not download the corpus ({type(error).__name__}); {WHAT_TO_DO}"
-        ) from None
+        if "hash does not match" in str(error):
+            CORPUS_PATH.unlink(missing_ok=True)  # never leave an unchecked corpus behind
+        raise CorpusError(f"{CORPUS_PATH}: could not download the corpus "
+                          f"({_download_failure(error)}); {WHAT_TO_DO}") from None
     return Path(downloaded)
+
+
+def _download_failure(error):
+    """Why a download failed, for a person: no connection, an HTTP status or a bad checksum."""
+    text = str(error)
+    if "hash does not match" in text:
+        return "its sha256 is not the pinned one, so it was deleted"
+    # keras.utils.get_file reports "URL fetch failure on URL: CODE -- REASON"
+    found = re.search(r"URL fetch failure on \S+: (\S+) -- (.+)", text)
+    if found:
+        code, reason = found.groups()
+        if code.isdigit():
+            return f"the server answered HTTP {code} {reason}"
+        return "no connection: " + re.sub(r"^\[Errno -?\d+\] ", "", reason)
+    return text.splitlines()[0] if text.strip() else type(error).__name__
 
 
 def music21_corpus_file(name):
@@ -208,7 +230,7 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
     """Improvise over chords and write the result as MIDI.
 
     Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1
-    the model predicts a phrase of values, which the grammar turns into notes over that
+    (at most MAX_PHRASES of them) the model predicts a phrase of values, which the grammar turns into notes over that
     group's chords. With a progression, phrases follow each other over the progression,
     looped, until `bars` bars are filled. The clean-up rules tidy every phrase. Each phrase
     lasts a whole number of bars and the next starts after it.
@@ -234,7 +256,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
     if progression is None:
         # The course's plan: phrase i over chord group i, i = 1 .. len(chords) // 3 - 1,
         # the group's chords repeated under every bar of the phrase.
-        plans = [(i, [chords[i]], 0) for i in range(1, max(int(len(chords) / 3), 2))]
+        # A large corpus would give hundreds of phrases: at most MAX_PHRASES are played.
+        plans = [(i, [chords[i]], 0) for i in range(1, min(max(int(len(chords) / 3), 2), MAX_PHRASES + 1))]
         bars = None
     else:
         # Phrase after phrase over the progression, looped, until the piece has `bars` bars.

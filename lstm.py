@@ -36,7 +36,7 @@ from command_line import begin_run, corpus_options, output_files, quiet_tensorfl
 from data_utils import (TEMPO_BPM, corpus_file, generate_music, load_music_utils, load_vocabulary,
                         load_weights_file, save_vocabulary, save_weights_file)
 from plots import plot_loss, plot_piano_roll, save_figure
-from preprocess import load_solo, solo_timeline
+from preprocess import DEFAULT_BEATS_PER_BAR, load_solo, solo_timeline
 
 args = settings(__name__)  # the options; imported as a module, the defaults
 files, written = output_files(args)  # the MIDI file at args.out, everything else beside it
@@ -46,6 +46,7 @@ m = 60  # training windows (examples)
 n_a = 64  # units in the LSTM's hidden state
 n_values = 78  # distinct values in the course's corpus; another corpus brings its own count
 Ty = 50  # values improvised for each phrase
+snippet_seconds = 120  # the training snippet plays at most the corpus's first two minutes
 
 # %% [markdown]
 # ## 1 - Problem statement
@@ -74,27 +75,34 @@ Ty = 50  # values improvised for each phrase
 #   will have one output per time step.
 #
 # A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
-# its weights were trained on.
+# its weights were trained on, and the register its melodies keep to. It needs no training
+# windows, and over your own chords (`--chords`) no corpus at all.
 
 # %%
 if __name__ == "__main__":
     options = corpus_options(args)
-    midi_path = corpus_file(args.midi)
-    solo = load_solo(midi_path, options)
-    chords = solo.chords
-    X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx)
-    print("shape of X:", X.shape)
-    print("number of training examples:", X.shape[0])
-    print("Tx (length of sequence):", X.shape[1])
-    print("total # of unique values:", n_values)
-    print("Shape of Y:", Y.shape)
-    register = solo.register  # the melody's lowest and highest pitch: the improvisation keeps to it
     if args.load_weights:
+        # A saved model brings its own values and register; over --chords it needs no corpus.
         indices_values, register = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
         n_values = len(indices_values)
+        solo = load_solo(corpus_file(args.midi), options) if args.chords is None else None
+        print("total # of unique values:", n_values)
+    else:
+        midi_path = corpus_file(args.midi)
+        solo = load_solo(midi_path, options)
+        register = solo.register  # the melody's lowest and highest pitch: the improvisation keeps to it
+        X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx)
+        print("shape of X:", X.shape)
+        print("number of training examples:", X.shape[0])
+        print("Tx (length of sequence):", X.shape[1])
+        print("total # of unique values:", n_values)
+        print("Shape of Y:", Y.shape)
+    chords = solo.chords if solo else None
+    beats_per_bar = solo.beats_per_bar if solo else DEFAULT_BEATS_PER_BAR
     run = begin_run(__name__, written)  # inputs read: from here on, the run's files are one set
-    if not args.no_audio:
-        snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM)
+    if solo and not args.no_audio:
+        snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM,
+                               max_seconds=snippet_seconds)
         audio.write_wav(snippet, files.snippet)
         print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s in {files.snippet}")
         show(files.snippet)
@@ -327,7 +335,7 @@ if __name__ == "__main__":
 if __name__ == "__main__":
     out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
                                 out_path=files.midi, seed=args.seed, progression=options.progression,
-                                bars=args.bars, beats_per_bar=solo.beats_per_bar, register=register)
+                                bars=args.bars, beats_per_bar=beats_per_bar, register=register)
 
 # %% [markdown]
 # ### 3.4 - Listen and look
@@ -349,7 +357,7 @@ if __name__ == "__main__":
             except RuntimeError as no_ffmpeg:  # the WAV is kept: say so, and go on
                 print(f"note: {no_ffmpeg}", file=sys.stderr)
         show(files.wav)
-    save_figure(plot_piano_roll(sounds, solo.beats_per_bar, title="Your improvisation"), files.roll)
+    save_figure(plot_piano_roll(sounds, beats_per_bar, title="Your improvisation"), files.roll)
     print(f"Piano roll saved in {files.roll}")
     show(files.roll)
 
@@ -363,7 +371,7 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
-    corpus_metrics = report.melody_metrics(*solo_timeline(solo))
+    corpus_metrics = report.melody_metrics(*(solo_timeline(solo) if solo else ([], [])))
     generated_metrics = report.melody_metrics(out_stream.parts[0].flatten().notes,
                                               list(out_stream.parts[1].flatten().notes))
     print(report.format_report(corpus_metrics, generated_metrics))
