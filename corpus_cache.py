@@ -19,8 +19,8 @@ from grammar import is_token
 CACHE_DIR = Path("data/.cache")
 MAX_ENTRY_BYTES = 64 << 20  # far above any real entry (the Metheny solo's is 20 kB)
 # The modules whose code decides what an entry holds: editing one invalidates the cache.
-READER_MODULES = ("preprocess.py", "course_corpus.py", "melody_extraction.py", "chord_symbols.py",
-                  "grammar.py", "corpus_cache.py")
+READER_MODULES = ("preprocess.py", "piece_reader.py", "course_corpus.py", "melody_extraction.py",
+                  "chord_symbols.py", "grammar.py", "corpus_cache.py")
 
 
 def sha256_of(path):
@@ -76,7 +76,7 @@ def read_entry(cache_dir, key):
     """
     path = Path(cache_dir) / f"{key}.json"
     try:
-        if path.stat().st_size > MAX_ENTRY_BYTES:
+        if not path.is_file() or path.stat().st_size > MAX_ENTRY_BYTES:
             return None
         entry = json.loads(path.read_text())
         content = entry["content"]
@@ -92,7 +92,7 @@ def read_entry(cache_dir, key):
         if not melody or not grammars or beats_per_bar > 64:
             return None
         return melody, harmony, grammars, beats_per_bar
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 from itertools import pairwise
 
-MELODIC_RANGE = range(55, 89)  # G3 to E6: where melodies live (as in preprocess)
+MELODIC_RANGE = range(55, 89)  # G3 to E6: where melodies live
 DROP = 12  # a skyline note more than an octave below both neighbours is accompaniment
 SUBSTANTIAL = Fraction(1, 2)  # a part scoring at least half the best is a melody candidate
 

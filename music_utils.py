@@ -2,6 +2,23 @@
 
 import numpy as np
 
+COURSE_WINDOWS = 60  # the course's training examples
+COURSE_CORPUS_TOKENS = 193  # the course's corpus: a corpus this long or shorter gets its 60 windows
+PASSES = 3  # a larger corpus: enough windows to cover each token about this many times
+MAX_WINDOWS = 2_000  # (2,000, 30, n_values) float32 arrays: 240 kB per value for X, as much for Y
+
+
+def windows_for(corpus_length, Tx=30):
+    """How many training windows of Tx tokens to cut from a corpus of corpus_length tokens.
+
+    The course's 60 for a corpus the size of the course's (193 tokens) or smaller; for a
+    larger one about PASSES * corpus_length / Tx, so that each token is seen about three
+    times, never fewer than 60 and at most MAX_WINDOWS (2,000).
+    """
+    if corpus_length <= COURSE_CORPUS_TOKENS:
+        return COURSE_WINDOWS
+    return min(MAX_WINDOWS, max(COURSE_WINDOWS, round(PASSES * corpus_length / Tx)))
+
 
 def data_processing(corpus, values_indices, m=60, Tx=30):
     """Cut m windows of Tx tokens from the corpus, as the course does.

@@ -85,10 +85,14 @@ def test_melody_only_needs_chords(tmp_path):
     assert [c[0].pitches[0].name for c in solo.chords[1:4]] == ["C", "D", "G"]
 
 
-def test_piano_only_and_drums_only_have_no_melody(tmp_path):
-    for name, parts in [("piano.mid", [chord_part()]), ("drums.mid", [drum_part()])]:
-        with pytest.raises(CorpusError, match="no melodic part"):
-            load_solo(write(tmp_path, name, *parts))
+def test_piano_only_plays_its_top_notes_and_drums_only_have_no_melody(tmp_path):
+    solo = load_solo(write(tmp_path, "piano.mid", chord_part()))
+    # The top notes B3 C4 F3 are the melody, the three notes under them the chords.
+    assert [[n.nameWithOctave for n in m] for m in solo.measures[1:4]] == [["B3"], ["C4"], ["F3"]]
+    assert [[p.nameWithOctave for p in c[0].pitches] for c in solo.chords[1:4]] == [
+        ["C3", "E3", "G3"], ["D3", "F3", "A3"], ["G2", "B2", "D3"]]
+    with pytest.raises(CorpusError, match="no melodic part: nothing pitched"):
+        load_solo(write(tmp_path, "drums.mid", drum_part()))
 
 
 def test_lead_sheet_with_chord_symbols(tmp_path):

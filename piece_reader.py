@@ -1,0 +1,329 @@
+"""Read a MIDI, MusicXML or ABC file into parts of plain note events, for preprocess.
+
+A MIDI file is read by our own reader, in one pass over its bytes (music21's importer builds
+measures, voices and ties, and costs more than linear time): one part per track and channel,
+channel 10 being drums. MusicXML and ABC are read by music21; an ABC file of several tunes
+gives one piece per tune. Each piece comes with its metre, its chord symbols and where its
+bars start.
+"""
+
+from bisect import bisect_right
+from collections import Counter, defaultdict, deque
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+from music21 import converter, harmony, instrument, meter, stream
+
+from course_corpus import Event, quantize
+from melody_extraction import events_of_part, is_percussion
+
+
+class UnreadableFile(ValueError):
+    """A file that is not a readable piece; the message says why, naming the file."""
+
+
+DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
+MIDI_SUFFIXES = (".mid", ".midi")
+PERCUSSION_CHANNEL = 10  # General MIDI's drum channel, as music21 numbers channels (from 1)
+SHORTEST_NOTE = Fraction(1, 4)  # a MIDI note too short for the grid lasts a sixteenth, as music21 has it
+
+
+class Part(NamedTuple):
+    """One part of a piece: its name ('' if none), its notes and chords as events
+    [(offset, length, pitches)] in offset order, and whether it is a drum part."""
+
+    name: str
+    events: list
+    percussion: bool
+
+
+class Texture(NamedTuple):
+    """A piece as read from its file: parts [Part]; chord symbols [Event], each lasting until
+    the next; the bar length and the beat in quarter notes; and the number of its first bar
+    (1, or 0 when it starts with a pickup). Offsets put every bar line on a multiple of
+    bar_length."""
+
+    parts: list
+    symbols: list
+    bar_length: Fraction
+    beat: Fraction
+    first_bar: int
+
+
+def _is_midi(path):
+    """True for a file that starts as MIDI files do, or is named like one."""
+    with open(path, "rb") as file:
+        return file.read(4) == b"MThd" or Path(path).suffix.lower() in MIDI_SUFFIXES
+
+
+def _midi_metre(numerator, denominator):
+    """(bar length, beat) in quarter notes of a MIDI time signature: 6/8 is (3, 3/2), 3/4 (3, 1)."""
+    if numerator <= 0 or denominator <= 0:
+        return Fraction(DEFAULT_BEATS_PER_BAR), Fraction(1)
+    unit = Fraction(4, denominator)
+    compound = denominator >= 8 and numerator > 3 and numerator % 3 == 0
+    return numerator * unit, 3 * unit if compound else unit
+
+
+def _midi_part_name(track_name, channel, several, program):
+    """A MIDI part's name: its track's name, else its General MIDI instrument; with the channel
+    when its track plays on several."""
+    if track_name:
+        return f"{track_name} channel {channel}" if several else track_name
+    if channel == PERCUSSION_CHANNEL:
+        return "Percussion"
+    if program is not None:
+        try:
+            return instrument.instrumentFromMidiProgram(program).instrumentName or ""
+        except Exception:  # music21 knows most General MIDI programs, not every one
+            pass
+    return f"channel {channel}" if several else ""
+
+
+def _midi_events(notes, ticks_per_quarter):
+    """[(offset, length, pitches)] of (on tick, off tick, pitch) notes, snapped to sixteenths or
+    eighth-note triplets as music21 imports MIDI; notes with the same offset and length are
+    one chord."""
+    chords = defaultdict(set)
+    for on, off, pitch in notes:
+        offset = quantize(on / ticks_per_quarter)
+        length = max(quantize((off - on) / ticks_per_quarter), SHORTEST_NOTE)
+        chords[offset, length].add(pitch)
+    return sorted((offset, length, tuple(sorted(pitches))) for (offset, length), pitches in chords.items())
+
+
+def _midi_chunks(data):
+    """(ticks per quarter note, [track bytes]) of a Standard MIDI File's bytes.
+    Raises ValueError when they are not one."""
+    if len(data) < 14 or data[:4] != b"MThd":
+        raise ValueError("no MIDI header")
+    header_length = int.from_bytes(data[4:8], "big")
+    division = int.from_bytes(data[12:14], "big")
+    if not division or division & 0x8000:  # zero, or SMPTE frames rather than beats
+        raise ValueError("no timing in beats")
+    tracks, position = [], 8 + header_length
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position + 4:position + 8], "big")
+        if position + 8 + length > len(data):
+            raise ValueError("cut short")
+        if data[position:position + 4] == b"MTrk":
+            tracks.append(data[position + 8:position + 8 + length])
+        position += 8 + length
+    if not tracks:
+        raise ValueError("no tracks")
+    return division, tracks
+
+
+def _variable_length(data, position):
+    """(value, position after it) of a MIDI variable-length quantity: 7 bits a byte, high bit
+    set on all but the last."""
+    value = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, position
+
+
+class _MidiTrack(NamedTuple):
+    """What one MIDI track holds: its name, the first program of each channel, the notes of
+    each channel [(on tick, off tick, pitch)], and its first time signature (tick, numerator,
+    denominator) or None. Channels are numbered from 1, as music21 numbers them."""
+
+    name: str
+    programs: dict
+    notes: dict
+    signature: tuple | None
+
+
+def _read_track(track):
+    """The _MidiTrack of one track's bytes, walked event by event (running status, meta and
+    system-exclusive events included). A note lasts from its note-on to the first note-off of
+    its pitch and channel; a note never switched off is dropped. Raises ValueError when the
+    bytes are not MIDI events."""
+    name, programs, notes, signature = "", {}, defaultdict(list), None
+    sounding = defaultdict(deque)  # (channel, pitch) -> on ticks of the notes not yet off
+    position, now, status = 0, 0, 0
+    try:
+        while position < len(track):
+            delta, position = _variable_length(track, position)
+            now += delta
+            if track[position] >= 0x80:
+                status = track[position]
+                position += 1
+            if status in (0xF0, 0xF7, 0xFF):
+                kind = None
+                if status == 0xFF:
+                    kind = track[position]
+                    position += 1
+                length, position = _variable_length(track, position)
+                payload = track[position:position + length]
+                position += length
+                status = 0  # meta and system-exclusive events end a running status
+                if kind == 0x03 and not name:
+                    name = payload.decode("utf-8", "replace").strip()
+                elif kind == 0x58 and len(payload) >= 2 and signature is None:
+                    signature = (now, payload[0], 2 ** payload[1])
+                elif kind == 0x2F:  # end of track
+                    break
+                continue
+            if status < 0x80:
+                raise ValueError("a track holds bytes that are not MIDI events")
+            kind, channel = status & 0xF0, (status & 0x0F) + 1
+            first = track[position]
+            if kind in (0xC0, 0xD0):  # program change, channel pressure: one data byte
+                position += 1
+                if kind == 0xC0:
+                    programs.setdefault(channel, first)
+                continue
+            velocity = track[position + 1]
+            position += 2
+            if kind == 0x90 and velocity:
+                sounding[channel, first].append(now)
+            elif kind in (0x80, 0x90) and sounding[channel, first]:
+                notes[channel].append((sounding[channel, first].popleft(), now, first))
+    except IndexError:
+        raise ValueError("a track is cut short") from None
+    return _MidiTrack(name, programs, notes, signature)
+
+
+def _midi_texture(path):
+    """The Texture of a MIDI file, read from its bytes in one pass (music21's importer builds
+    measures, voices and ties, and its reader an object per event: both cost far more).
+
+    Each track becomes one part per channel it plays on (a type-0 file holds a whole band in
+    one track); channel 10 is drums. The earliest time signature gives the metre (4/4 if none).
+    """
+    try:
+        ticks_per_quarter, chunks = _midi_chunks(Path(path).read_bytes())
+        tracks = [_read_track(chunk) for chunk in chunks]
+    except ValueError as error:
+        raise UnreadableFile(f"{path}: not a readable MIDI file ({error})") from None
+    except OSError as error:
+        raise UnreadableFile(f"{path}: cannot read it ({error.strerror})") from None
+    parts = []
+    for track in tracks:
+        for channel in sorted(track.notes):
+            name = _midi_part_name(track.name, channel, len(track.notes) > 1, track.programs.get(channel))
+            parts.append(Part(name, _midi_events(track.notes[channel], ticks_per_quarter),
+                              channel == PERCUSSION_CHANNEL))
+    signatures = [track.signature for track in tracks if track.signature]
+    if signatures:
+        _, numerator, denominator = min(signatures)
+        bar_length, beat = _midi_metre(numerator, denominator)
+    else:
+        bar_length, beat = Fraction(DEFAULT_BEATS_PER_BAR), Fraction(1)
+    return Texture(parts, [], bar_length, beat, 1)
+
+
+def _measure_spans(part):
+    """[(offset, length)] of a part's measures in quarter notes, in order ([] if it has none)."""
+    measures = list(part.getElementsByClass(stream.Measure))
+    offsets = [Fraction(m.offset) for m in measures]
+    ends = offsets[1:] + [offsets[-1] + Fraction(measures[-1].duration.quarterLength)] if measures else []
+    return [(offset, end - offset) for offset, end in zip(offsets, ends)]
+
+
+def _score_metre(part, spans):
+    """(bar length, beat) in quarter notes of a score whose first part is `part`.
+
+    The bar is the length most of its measures have (a pickup or a short last bar aside), so
+    a stray short measure with a time signature of its own (music21 gives an ABC pickup in
+    mid-tune one) does not set it; the beat is that metre's (3/2 in 6/8). A score without
+    measures takes its first time signature, else 4/4.
+    """
+    signatures = list(part.recurse().getElementsByClass(meter.TimeSignature))
+    if spans:
+        lengths = Counter(length for _, length in (spans[1:-1] or spans) if length > 0)
+        bar_length = lengths.most_common(1)[0][0] if lengths else Fraction(DEFAULT_BEATS_PER_BAR)
+    elif signatures:
+        bar_length = Fraction(signatures[0].barDuration.quarterLength)
+    else:
+        bar_length = Fraction(DEFAULT_BEATS_PER_BAR)
+    for signature in signatures:
+        if Fraction(signature.barDuration.quarterLength) == bar_length:
+            return bar_length, min(Fraction(signature.beatDuration.quarterLength), bar_length)
+    return bar_length, min(Fraction(1), bar_length)
+
+
+def _aligned(spans, bar_length):
+    """Where a score's measures go so that every full bar starts on a multiple of bar_length.
+
+    spans: [(offset, length)] of the measures. Returns (starts, shifts, end): each measure's
+    score offset, how far it moves, and where the last one ends. A first measure shorter
+    than a bar is a pickup and ends on the first bar line; a short measure that fits in the
+    rest of the bar before it completes that bar (an incomplete bar before a repeat, then a
+    pickup); any other measure starts on the next bar line, and one longer than a bar (a
+    change of metre) takes as many bars as it needs.
+    """
+    starts, shifts, position = [], [], Fraction(0)
+    for index, (offset, length) in enumerate(spans):
+        inside = position % bar_length
+        if index == 0 and length < bar_length:
+            position = bar_length - length
+        elif inside and inside + length > bar_length:
+            position += bar_length - inside
+        starts.append(offset)
+        shifts.append(position - offset)
+        position += length
+    return starts, shifts, position
+
+
+def _chord_symbols(score, move, end):
+    """A score's chord symbols as [Event] in order, offsets moved by move(offset); each lasts
+    until the next symbol (or end): a lead sheet's chords sound until they change. N.C. ends
+    a chord and adds none."""
+    found = score.flatten().getElementsByClass(harmony.ChordSymbol)
+    symbols = sorted(((move(Fraction(s.offset)), s) for s in found), key=lambda item: item[0])
+    events = []
+    for (offset, symbol), (following, _) in zip(symbols, symbols[1:] + [(end, None)]):
+        pitches = tuple(sorted({p.midi for p in symbol.pitches}))
+        if len(pitches) > 1 and following > offset:
+            events.append(Event(offset, following - offset, pitches))
+    return events
+
+
+def _score_texture(score):
+    """The Texture of a music21 Score (from MusicXML or ABC), its measures laid on a grid of
+    its prevailing bar length (_score_metre, _aligned): pickups, incomplete bars and changes
+    of metre do not shift the bar lines that follow them."""
+    parts = list(getattr(score, "parts", [])) or [score]
+    spans = _measure_spans(parts[0])
+    bar_length, beat = _score_metre(parts[0], spans)
+    starts, shifts, end = _aligned(spans, bar_length)
+
+    def move(offset):
+        if not starts:
+            return offset
+        return offset + shifts[max(bisect_right(starts, offset) - 1, 0)]
+
+    def moved(events):
+        return [Event(move(offset), length, pitches) for offset, length, pitches in events]
+
+    read = [Part(p.partName or str(p.getInstrument(returnDefault=False) or ""), moved(events_of_part(p)),
+                 is_percussion(p)) for p in parts]
+    symbols = _chord_symbols(score, move, max(end, move(Fraction(score.highestTime))))
+    pickup = bool(spans) and spans[0][1] < bar_length
+    return Texture(read, symbols, bar_length, beat, 0 if pickup else 1)
+
+
+def textures(path):
+    """[(where, Texture)] of a file: one piece, or one per tune of an ABC file holding several.
+    where names the piece in messages. Raises UnreadableFile."""
+    if _is_midi(path):
+        return [(str(path), _midi_texture(path))]
+    try:
+        # music21's own pickle cache would only duplicate ours, at the cost of time and memory.
+        parsed = converter.parse(str(path), forceSource=True, storePickle=False)
+    except Exception as error:  # music21 raises assorted errors on bad files
+        raise UnreadableFile(f"{path}: not a readable MIDI, MusicXML or ABC file "
+                          f"({type(error).__name__})") from None
+    if not isinstance(parsed, stream.Opus):
+        return [(str(path), _score_texture(parsed))]
+    textures = []
+    for number, score in enumerate(parsed.scores, 1):
+        title = score.metadata.title if score.metadata else None
+        textures.append((f"{path} tune {number}" + (f" ({title})" if title else ""), _score_texture(score)))
+    return textures
