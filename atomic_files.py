@@ -7,33 +7,42 @@ was. A run killed outright (kill -9) leaves its journal behind; the next run at 
 finds it and rolls the killed run back before it starts.
 """
 
+import contextlib
 import errno
 import fcntl
+import io
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 JOURNAL = ".lstm-run"  # hidden folder beside the outputs: the versions a run replaces
 READY = "outputs.json"  # written last into the journal: the run may have replaced files
-# write_atomically's temporary files: "." + mkstemp's 8 random characters + "-" + target name
-TEMPORARY = re.compile(r"\.[a-z0-9_]{8}-.+")
+RESTORING = ".restore_"  # a version being put back (shaped like a temporary file, see below)
 
 
 class OutputFolderBusy(OSError):
     """Another run holds the output folder."""
 
 
+def _is_temporary(name, targets):
+    """True for write_atomically's temporary files of these target names: "." + mkstemp's
+    8 random characters + "-" + the target's name."""
+    return bool(re.fullmatch(r"\.[a-z0-9_]{8}-(.+)", name)) and name[10:] in targets
+
+
 def _named_error(error, path):
     """An OSError for one file, naming it and the system's reason in one line."""
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else None
-    if reason is None:  # h5py puts the system's reason inside a long message of its own
+    code = error.errno if isinstance(error, OSError) else None
+    if code:
+        reason = os.strerror(code)  # h5py's own strerror is a whole paragraph
+    else:
         found = re.search(r"error message = '([^']+)'", str(error))
-        reason = found.group(1) if found else str(error).splitlines()[0]
-    code = error.errno if isinstance(error, OSError) and error.errno else errno.EIO
-    return OSError(code, reason, str(path))
+        reason = found.group(1) if found else (str(error).splitlines() or [type(error).__name__])[0]
+    return OSError(code or errno.EIO, reason, str(path))
 
 
 def write_atomically(path, write):
@@ -50,17 +59,22 @@ def write_atomically(path, write):
     except OSError as error:
         raise _named_error(error, path) from None
     os.close(handle)
+    reports = io.StringIO()  # what the writer prints on stderr, kept back while it writes
     try:
-        write(temporary)
+        with contextlib.redirect_stderr(reports):
+            write(temporary)
+        sys.stderr.write(reports.getvalue())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are not
         os.replace(temporary, path)
     except BaseException as error:
-        os.unlink(temporary)
-        # Libraries report a full disk in their own ways (h5py as an OSError with no errno).
+        Path(temporary).unlink(missing_ok=True)  # HDF5 removes its file itself when it fails
+        # Libraries report a full disk in their own ways: h5py as an OSError with a paragraph
+        # of text, and a second time on stderr as it frees the failed file; one line is enough.
         if isinstance(error, OSError) or "errno = " in str(error):
             raise _named_error(error, path) from None
+        sys.stderr.write(reports.getvalue())
         raise
 
 
@@ -77,6 +91,7 @@ class OutputRun:
         self.paths = [Path(p) for p in paths]
         self.folder = self.paths[0].parent
         self.journal = self.folder / JOURNAL
+        self._created = not self.folder.exists()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._lock = os.open(self.folder, os.O_RDONLY)
@@ -101,26 +116,33 @@ class OutputRun:
 
     def _recover(self):
         """Undo what a killed run left: its half-replaced files and its temporary files."""
+        names = []
         ready = self.journal / READY
         if ready.is_file():
             try:
                 names = [n for n in json.loads(ready.read_text()) if isinstance(n, str) and "/" not in n]
             except ValueError:
-                names = []
+                pass
             self._put_back(names)
-        self._clean_up()
+        self._clean_up(names)
 
-    def _clean_up(self):
+    def _clean_up(self, more_names=()):
         shutil.rmtree(self.journal, ignore_errors=True)
+        targets = {p.name for p in self.paths} | set(more_names)
         for leftover in self.folder.iterdir():
-            if TEMPORARY.fullmatch(leftover.name) and leftover.is_file():
+            if _is_temporary(leftover.name, targets) and leftover.is_file():
                 leftover.unlink()
 
     def _put_back(self, names):
+        """Put the journal's versions back. The journal keeps them until it is removed, so a
+        roll-back cut short is finished by the next run, never half-undone."""
         for name in names:
             backup, target = self.journal / name, self.folder / name
             if backup.is_file():
-                os.replace(backup, target)
+                restoring = self.folder / f"{RESTORING}-{name}"
+                restoring.unlink(missing_ok=True)
+                os.link(backup, restoring)
+                os.replace(restoring, target)
             elif target.is_file():
                 target.unlink()  # the run made it: it was not there before
 
@@ -137,5 +159,7 @@ class OutputRun:
         try:
             self._put_back([p.name for p in self.paths])
             self._clean_up()
+            if self._created and not any(self.folder.iterdir()):
+                self.folder.rmdir()  # the run made the folder: it was not there before
         finally:
             self._release()

@@ -98,6 +98,9 @@ def parser():
     parser.add_argument("--bars", type=_bar_count,
                         help=f"with --chords, the length of the piece in bars, at most {MAX_BARS} "
                              f"(default: {DEFAULT_BARS})")
+    parser.add_argument("--windows", metavar="N", type=_positive_int,
+                        help="training windows of 30 values (default: 60 for a corpus the size of "
+                             "the course's, about three per 30 values of a larger one, at most 2000)")
     parser.add_argument("--temperature", type=_temperature, default=0.0,
                         help="0 picks the most likely value (the course); above 0 samples, "
                              "more adventurous as it grows (default: 0)")
@@ -169,6 +172,8 @@ def settings(module_name):
         argv = shlex.split(os.environ.get("LSTM_ARGS", ""))
     else:
         sys.excepthook = _one_line_errors
+        # h5py reports a failed write a second time while it cleans up: once is enough
+        sys.unraisablehook = lambda unraisable: None
         signal.signal(signal.SIGTERM, _terminate)
         argv = None
     args = command_line.parse_args(argv)
@@ -223,9 +228,9 @@ class _Unguarded:
 def begin_run(module_name, written):
     """Guard the output folder for a script's run (atomic_files.OutputRun); returns the run.
 
-    Call it once the inputs are read: nothing is written into the folder before. As a script,
-    an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a notebook or an
-    import nothing is guarded: call the returned object's commit() all the same.
+    Call it before reading anything from the output folder (a killed run there is rolled back
+    first). As a script, an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a
+    notebook or an import nothing is guarded: call the returned object's commit() all the same.
     """
     if module_name != "__main__" or in_notebook():
         return _Unguarded()

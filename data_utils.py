@@ -6,17 +6,19 @@ import json
 import math
 import random
 import re
+import warnings
 from pathlib import Path
 
 from music21 import chord, instrument, midi, note, pitch, stream, tempo
 
 from atomic_files import write_atomically
+from chord_symbols import progression_events
 from corpus_cache import sha256_of
 from course_corpus import METHENY_SHA256
 from grammar import is_token, unparse_grammar
 from music_utils import data_processing
-from chord_symbols import progression_events
-from preprocess import (DEFAULT_BEATS_PER_BAR, CorpusError, Options, corpus_paths, get_corpus_data,
+from piece_reader import DEFAULT_BEATS_PER_BAR
+from preprocess import (CorpusError, Options, corpus_paths, get_corpus_data,
                         get_musical_data)
 from qa import clean_up_notes, prune_grammar, prune_notes
 
@@ -107,9 +109,16 @@ def music21_corpus_file(name):
     return Path(found)
 
 
-def load_music_utils(midi_path=None, options=Options(), m=60, Tx=30):
+def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None):
     """Load the corpus and cut it into training windows.
 
+    Arguments:
+        midi_path, options -- the corpus and how to read it (see corpus_file, preprocess.Options)
+        m -- number of windows; None: music_utils.windows_for the corpus's length (the
+             course's 60 for the Metheny corpus, more for a larger corpus, at most 2,000)
+        Tx -- window length
+        solo -- the corpus already loaded with preprocess.load_solo, to use instead of
+                loading it again
     Returns:
         X -- (m, Tx, n_values) one-hot inputs
         Y -- (Tx, m, n_values) one-hot targets, Y[t] the value after X[:, t]
@@ -117,12 +126,17 @@ def load_music_utils(midi_path=None, options=Options(), m=60, Tx=30):
         indices_values -- dict index -> grammar token
     Raises CorpusError when the corpus is too short for windows of Tx values.
     """
-    _, abstract_grammars = get_musical_data(corpus_file(midi_path), options)
+    from music_utils import windows_for
+
+    if solo is None:
+        _, abstract_grammars = get_musical_data(corpus_file(midi_path), options)
+    else:
+        abstract_grammars = solo.abstract_grammars
     corpus, _, values_indices, indices_values = get_corpus_data(abstract_grammars)
     if len(corpus) <= Tx:
         raise CorpusError(f"the corpus has {len(corpus)} values; training windows of {Tx} need at "
                           f"least {Tx + 1}: use a longer piece, several files or a wider --section")
-    X, Y, n_values = data_processing(corpus, values_indices, m, Tx)
+    X, Y, n_values = data_processing(corpus, values_indices, windows_for(len(corpus), Tx) if m is None else m, Tx)
     return X, Y, n_values, indices_values
 
 
@@ -130,18 +144,18 @@ MAX_VOCABULARY_BYTES = 1 << 20  # a vocabulary of thousands of values is a few h
 MAX_VALUES = 10_000
 
 
-def save_vocabulary(path, indices_values, register, corpus_files):
-    """Write the values in index order, the corpus melody's register and the corpus files'
-    sha256, as JSON."""
+def save_vocabulary(path, indices_values, register, pitch_classes, corpus_files):
+    """Write the values in index order, the corpus melody's register and pitch classes and the
+    corpus files' sha256, as JSON."""
     entry = {"values": [indices_values[i] for i in range(len(indices_values))],
-             "register": list(register),
+             "register": list(register), "pitch_classes": sorted(pitch_classes),
              "corpus_sha256": [sha256_of(p) for p in corpus_paths(corpus_files)]}
     text = json.dumps(entry, indent=1)
     write_atomically(path, lambda temporary: Path(temporary).write_text(text))
 
 
 def load_vocabulary(path):
-    """(indices_values, register) from a vocabulary file written by save_vocabulary.
+    """(indices_values, register, pitch_classes) from a file written by save_vocabulary.
 
     The file is not trusted: its size, every value's syntax and the register are checked
     before anything is built from it. Raises CorpusError when it is missing or not valid.
@@ -149,15 +163,19 @@ def load_vocabulary(path):
     path = Path(path)
     problem = f"{path}: not a vocabulary written by lstm.py"
     try:
-        if path.stat().st_size > MAX_VOCABULARY_BYTES:
+        if not path.is_file():  # a pipe or a device would never end
+            raise FileNotFoundError
+        with open(path, "rb") as file:
+            text = file.read(MAX_VOCABULARY_BYTES + 1)
+        if len(text) > MAX_VOCABULARY_BYTES:
             raise CorpusError(f"{problem} (larger than {MAX_VOCABULARY_BYTES >> 10} kB)")
-        entry = json.loads(path.read_text())
-        values, register = entry["values"], entry["register"]
+        entry = json.loads(text)
+        values, register, pitch_classes = entry["values"], entry["register"], entry["pitch_classes"]
     except FileNotFoundError:
-        raise CorpusError(f"{path}: no vocabulary beside the weights (it is written with them)") from None
+        raise CorpusError(f"{path}: no vocabulary file beside the weights (it is written with them)") from None
     except OSError as error:
         raise CorpusError(f"{path}: cannot read it ({error.strerror})") from None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise CorpusError(problem) from None
     if not isinstance(values, list) or not 0 < len(values) <= MAX_VALUES or len(set(values)) != len(values):
         raise CorpusError(f"{problem} (it needs 1 to {MAX_VALUES} distinct values)")
@@ -167,7 +185,9 @@ def load_vocabulary(path):
     if (not isinstance(register, list) or len(register) != 2
             or not all(type(p) is int and 0 <= p <= 127 for p in register) or register[0] > register[1]):
         raise CorpusError(f"{problem} (its register must be two MIDI pitches, lowest first)")
-    return dict(enumerate(values)), tuple(register)
+    if not isinstance(pitch_classes, list) or not all(type(p) is int and 0 <= p < 12 for p in pitch_classes):
+        raise CorpusError(f"{problem} (its pitch classes must be numbers from 0 to 11)")
+    return dict(enumerate(values)), tuple(register), frozenset(pitch_classes)
 
 
 def save_weights_file(model, path):
@@ -181,7 +201,9 @@ def load_weights_file(model, path):
     Raises CorpusError when the file is not such weights or they do not fit the model.
     """
     try:
-        model.load_weights(path)
+        with warnings.catch_warnings():  # Keras warns before it fails on a wrong shape
+            warnings.simplefilter("ignore")
+            model.load_weights(path)
     except Exception as error:  # Keras and h5py report a wrong file or shape in many ways
         raise CorpusError(f"{path}: cannot load these weights into a model of "
                           f"{model.outputs[0].shape[-1]} values ({type(error).__name__}); they must "
@@ -226,7 +248,7 @@ def progression_bars(progression, beats_per_bar):
 
 def generate_music(inference_model, indices_values, chords, predict_and_sample,
                    out_path="output/my_music.midi", seed=0, progression=None, bars=16,
-                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None):
+                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None, pitch_classes=None):
     """Improvise over chords and write the result as MIDI.
 
     Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1
@@ -247,6 +269,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         beats_per_bar -- the metre's bar length in quarter notes
         register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's
                     (None: the course's rule, no ceiling)
+        pitch_classes -- with a register, the pitch classes the melody prefers, e.g. the
+                    corpus's (see grammar.unparse_grammar)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """
@@ -282,7 +306,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
             phrase_bars = min(phrase_bars, bars - bar)
         curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
                                     phrase_bars, beats_per_bar)
-        sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register)
+        sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,
+                                 pitch_classes=pitch_classes)
         sounds = prune_notes(sounds)
         sounds = clean_up_notes(sounds)
         phrase_end = phrase_bars * beats_per_bar

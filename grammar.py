@@ -245,7 +245,7 @@ def _choose(moves, before, bottom, top, rng):
     return rng.choice(near)
 
 
-def _note_in_register(terms, kind, a_chord, previous, register, rng):
+def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, rng):
     """The next note of unparse_grammar when a register (lowest, highest) is given.
 
     Register rule: the note is drawn (by _choose) among the pitches of the token's type that
@@ -253,10 +253,13 @@ def _note_in_register(terms, kind, a_chord, previous, register, rng):
     draw from the whole window is moved by octaves into the register, as Impro-Visor does.
     A phrase's first note is drawn among the fitting pitches nearest the register's centre
     rather than in the chord's octave; a later note without a window (a measure's first note
-    in the corpus) gets a window of a fifth either way of the previous note.
+    in the corpus) gets a window of a fifth either way of the previous note. Pitch classes the
+    corpus never plays are left out while others of the type fit.
     """
     low, high = register
     spellings = _fitting_spellings(a_chord, kind)
+    if pitch_classes:
+        spellings = {pc: name for pc, name in spellings.items() if pc in pitch_classes} or spellings
 
     def fitting(bottom, top):
         return [m for m in range(max(bottom, low), min(top, high) + 1) if m % 12 in spellings]
@@ -285,7 +288,7 @@ def _note_in_register(terms, kind, a_chord, previous, register, rng):
     return _spelled_note(_fold(midi, low, high, spellings), spellings)
 
 
-def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None):
+def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_classes=None):
     """Turn a grammar string back into notes over the given chords.
 
     Arguments:
@@ -298,6 +301,9 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None):
             leaves no choice (see _note_in_register and _choose). None keeps the course's
             rule: a note is drawn anywhere in its interval window and only raised out of
             the octaves below C4 (a note without a window) or C3 (the others).
+        pitch_classes -- optional set of pitch classes (0-11), e.g. those the corpus melody
+            plays; with a register, a note of another class is drawn only when no note of
+            these fits (a tune in F major gets no D sharp over a B-flat chord).
     Returns:
         a stream.Voice of Notes and Rests, each starting where the previous one ends
     """
@@ -314,7 +320,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None):
             continue
         last_chord = chord_at(chords, offset)
         if register is not None:
-            new_note = _note_in_register(terms, kind, last_chord, previous, register, rng)
+            new_note = _note_in_register(terms, kind, last_chord, previous, register, pitch_classes, rng)
             lowest_octave = None
         elif previous is None or len(terms) == 2:
             # No interval to go by: draw freely from the chord, no lower than middle C.

@@ -25,6 +25,10 @@
 # notebook from the environment variable `LSTM_ARGS`, if set.
 
 # %%
+from command_line import begin_run, corpus_options, output_files, quiet_tensorflow, settings, show
+
+args = settings(__name__)  # first, so that --help, a typo or Ctrl-C is answered at once
+
 import sys
 from pathlib import Path
 
@@ -32,17 +36,16 @@ import numpy as np
 
 import audio
 import report
-from command_line import begin_run, corpus_options, output_files, quiet_tensorflow, settings, show
 from data_utils import (TEMPO_BPM, corpus_file, generate_music, load_music_utils, load_vocabulary,
                         load_weights_file, save_vocabulary, save_weights_file)
+from piece_reader import DEFAULT_BEATS_PER_BAR
 from plots import plot_loss, plot_piano_roll, save_figure
-from preprocess import DEFAULT_BEATS_PER_BAR, load_solo, solo_timeline
+from preprocess import load_solo, solo_timeline
 
-args = settings(__name__)  # the options; imported as a module, the defaults
 files, written = output_files(args)  # the MIDI file at args.out, everything else beside it
 
 Tx = 30  # values in a training window
-m = 60  # training windows (examples)
+m = args.windows  # training windows; None: 60 for the course's corpus, more for a larger one
 n_a = 64  # units in the LSTM's hidden state
 n_values = 78  # distinct values in the course's corpus; another corpus brings its own count
 Ty = 50  # values improvised for each phrase
@@ -68,30 +71,32 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 # A grammar then turns values back into notes, over a chord progression.
 #
 # `load_music_utils` parses the MIDI file into 193 values, 78 of them distinct,
-# and cuts 60 windows of 30 values for training:
+# and cuts 60 windows of 30 values for training (a larger corpus gets more windows):
 # - `X` has shape (m, Tx, 78): window i, step t, one-hot value. `X[i, 0]` is all zeros.
 # - `Y` has shape (Ty, m, 78): the same windows shifted one step left, so `Y[t]` is
 #   the value that follows `X[:, t]`. We lay it out time-major because the model
 #   will have one output per time step.
 #
 # A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
-# its weights were trained on, and the register its melodies keep to. It needs no training
+# its weights were trained on, and the register and pitch classes its melodies keep to. It needs no training
 # windows, and over your own chords (`--chords`) no corpus at all.
 
 # %%
 if __name__ == "__main__":
+    run = begin_run(__name__, written)  # the output folder, locked: this run's files are one set
     options = corpus_options(args)
     if args.load_weights:
-        # A saved model brings its own values and register; over --chords it needs no corpus.
-        indices_values, register = load_vocabulary(Path(args.load_weights).with_name("vocabulary.json"))
+        indices_values, register, pitch_classes = load_vocabulary(
+            Path(args.load_weights).with_name("vocabulary.json"))
         n_values = len(indices_values)
         solo = load_solo(corpus_file(args.midi), options) if args.chords is None else None
         print("total # of unique values:", n_values)
     else:
         midi_path = corpus_file(args.midi)
         solo = load_solo(midi_path, options)
-        register = solo.register  # the melody's lowest and highest pitch: the improvisation keeps to it
-        X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx)
+        # the melody's lowest and highest pitch and its pitch classes: the improvisation keeps to them
+        register, pitch_classes = solo.register, solo.pitch_classes
+        X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx, solo=solo)
         print("shape of X:", X.shape)
         print("number of training examples:", X.shape[0])
         print("Tx (length of sequence):", X.shape[1])
@@ -99,7 +104,6 @@ if __name__ == "__main__":
         print("Shape of Y:", Y.shape)
     chords = solo.chords if solo else None
     beats_per_bar = solo.beats_per_bar if solo else DEFAULT_BEATS_PER_BAR
-    run = begin_run(__name__, written)  # inputs read: from here on, the run's files are one set
     if solo and not args.no_audio:
         snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM,
                                max_seconds=snippet_seconds)
@@ -220,7 +224,7 @@ if __name__ == "__main__":
         print(f"Training curve saved in {files.loss}")
         show(files.loss)
         save_weights_file(model, files.weights)
-        save_vocabulary(files.vocabulary, indices_values, register, midi_path)
+        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, midi_path)
         print(f"Model saved in {files.weights} and {files.vocabulary}")
 
 # %% [markdown]
@@ -335,7 +339,8 @@ if __name__ == "__main__":
 if __name__ == "__main__":
     out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
                                 out_path=files.midi, seed=args.seed, progression=options.progression,
-                                bars=args.bars, beats_per_bar=beats_per_bar, register=register)
+                                bars=args.bars, beats_per_bar=beats_per_bar, register=register,
+                                pitch_classes=pitch_classes)
 
 # %% [markdown]
 # ### 3.4 - Listen and look

@@ -1,0 +1,678 @@
+"""Fault injection: no run loses or mixes files, no fault ends in a traceback, no crafted file hangs it.
+
+Every case runs `python lstm.py` as a user does and checks the exit status, that stderr is
+exactly one line `lstm.py: error: ...` (nothing else, no traceback), and that the folders around
+the run hold exactly what they should, compared byte for byte, hidden files included. Most cases start from a copy of a complete earlier run, so "the folder is as it was"
+means every one of its files is still there with its old bytes.
+"""
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ENV, ROOT, run_lstm
+
+# Every file a complete run writes beside `--out output/my_music.midi` (README, "Files it writes").
+OUTPUTS = ["my_music.midi", "my_music.wav", "my_music.png", "training_snippet.wav", "loss.png",
+           "djmodel.weights.h5", "vocabulary.json", "report.json"]
+AUDIO_OUTPUTS = {"my_music.wav", "training_snippet.wav"}
+JOURNAL = ".lstm-run"
+COURSE_LINES = ["shape of X: (60, 30, 78)", "number of training examples: 60",
+                "Tx (length of sequence): 30", "total # of unique values: 78", "Shape of Y: (30, 60, 78)"]
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def snapshot(folder):
+    """Everything under folder, hidden entries included: relative path -> what it is.
+
+    A regular file is its sha256 and permission bits; a folder, a link or a special file (a
+    named pipe) is named as such and never opened.
+    """
+    folder = Path(folder)
+    found = {}
+    for directory, subfolders, files in os.walk(folder):
+        for name in subfolders + files:
+            path = Path(directory, name)
+            relative = path.relative_to(folder).as_posix()
+            status = os.lstat(path)
+            if stat.S_ISLNK(status.st_mode):
+                found[relative] = f"link to {os.readlink(path)}"
+            elif stat.S_ISDIR(status.st_mode):
+                found[relative] = "folder"
+            elif stat.S_ISREG(status.st_mode):
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                found[relative] = f"file {digest} mode {stat.S_IMODE(status.st_mode):o}"
+            else:
+                found[relative] = "special file"
+    return found
+
+
+def assert_one_line_error(result, status=2):
+    """The run stopped with `status` and exactly one line on stderr, `lstm.py: error: ...`."""
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr[-3000:]
+    assert result.returncode == status, (result.returncode, result.stderr[-3000:])
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and result.stderr.endswith("\n"), f"stderr is not one line:\n{result.stderr[-3000:]}"
+    assert lines[0].startswith("lstm.py: error: "), lines[0]
+    return lines[0]
+
+
+def run(*args, timeout=240, **kwargs):
+    """run_lstm, but a run that does not finish in time is a failure that says so."""
+    try:
+        return run_lstm(*args, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"lstm.py {' '.join(map(str, args))} still running after {timeout} s: it hangs")
+
+
+def run_with(*args, preexec_fn=None, timeout=240):
+    """python lstm.py ARGS, as run_lstm, with preexec_fn run in the child before it starts."""
+    try:
+        return subprocess.run([sys.executable, str(ROOT / "lstm.py"), *map(str, args)], cwd=ROOT, env=ENV,
+                              capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"lstm.py {' '.join(map(str, args))} still running after {timeout} s: it hangs")
+
+
+class Started:
+    """`python lstm.py ARGS` running in the background, its output read as it comes."""
+
+    def __init__(self, *args):
+        self.args = args
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "lstm.py"), *map(str, args)], cwd=ROOT,
+            env=dict(ENV, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        self.out, self.err = [], []
+        self.readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
+                        for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream, into):
+        for line in stream:
+            into.append(line)
+
+    def wait_for(self, condition, what, timeout=180):
+        """Wait until condition() holds while the run goes on; fail if it ends or takes too long."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.process.poll() is not None:
+                time.sleep(0.2)  # let the readers take the rest
+                pytest.fail(f"the run ended (status {self.process.returncode}) before {what}:\n"
+                            + "".join(self.out[-5:]) + "".join(self.err[-20:]))
+            if time.monotonic() > deadline:
+                self.process.kill()
+                pytest.fail(f"no {what} after {timeout} s")
+            time.sleep(0.05)
+
+    def printed(self, prefix):
+        return any(line.startswith(prefix) for line in self.out)
+
+    def finish(self, timeout=240):
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"lstm.py {' '.join(map(str, self.args))} did not end within {timeout} s")
+        for reader in self.readers:
+            reader.join(timeout=10)
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode,
+                                           "".join(self.out), "".join(self.err))
+
+
+def without_permission_override():
+    """A preexec_fn under which lstm.py obeys file permissions as a user's program does.
+
+    Root ignores permission bits; its child drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH
+    from its bounding set, so after exec it has neither. Another user needs nothing.
+    """
+    if os.geteuid() != 0:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def drop():
+        for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+    with tempfile.TemporaryDirectory() as folder:
+        locked = Path(folder, "locked")
+        locked.write_text("no one may read this\n")
+        locked.chmod(0)
+        probe = subprocess.run([sys.executable, "-c", f"open({str(locked)!r}).read()"],
+                               preexec_fn=drop, capture_output=True, text=True)
+    if "PermissionError" not in probe.stderr:
+        pytest.skip("cannot run lstm.py without root's permission override here")
+    return drop
+
+
+def limit(resource_kind, size):
+    def apply():
+        resource.setrlimit(resource_kind, (size, size))
+
+    return apply
+
+
+@contextlib.contextmanager
+def tmpfs(where, size):
+    """A small file system of its own at where, for a full disk or a read-only folder."""
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def remount(where, options):
+    subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True, capture_output=True)
+
+
+def write_tune(path):
+    """A small lead sheet of our own: 12 bars of eighth notes over three piano chords."""
+    from music21 import chord, instrument, meter, note, stream
+
+    lead = stream.Part(id="Lead")
+    lead.partName = "Lead"
+    lead.insert(0, meter.TimeSignature("4/4"))
+    line = ["E5", "G5", "A5", "C6", "B5", "G5", "E5", "D5", "F5", "A5", "G5", "E5", "C5", "D5"]
+    for i in range(12 * 8):
+        lead.insert(i * 0.5, note.Note(line[i % len(line)], quarterLength=0.5))
+    piano = stream.Part(id="Piano")
+    piano.partName = "Piano"
+    piano.insert(0, instrument.Piano())
+    changes = [["F3", "A3", "C4", "E4"], ["G3", "B3", "D4", "F4"], ["E3", "G3", "B3", "D4"]]
+    for bar in range(12):
+        piano.insert(bar * 4, chord.Chord(changes[bar % 3], quarterLength=4))
+    score = stream.Score()
+    score.insert(0, lead)
+    score.insert(0, piano)
+    score.write("midi", fp=path)
+    return path
+
+
+def write_drums(path):
+    """A MIDI file whose only part is a bass drum: nothing melodic at all."""
+    from music21 import instrument, note, stream
+
+    drums = stream.Part(id="Drums")
+    drums.insert(0, instrument.BassDrum())
+    for beat in range(12 * 4):
+        hit = note.Unpitched(quarterLength=1)
+        hit.displayStep, hit.displayOctave = "C", 4
+        drums.insert(beat, hit)
+    score = stream.Score()
+    score.insert(0, drums)
+    score.write("midi", fp=path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def previous_run(tmp_path_factory, corpus_path):
+    """The folder of a complete earlier run (--epochs 1, with audio): all eight files."""
+    folder = tmp_path_factory.mktemp("previous") / "out"
+    result = run("--epochs", 1, "--out", folder / "my_music.midi")
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(folder)) == sorted(OUTPUTS)
+    return folder
+
+
+@pytest.fixture
+def world(tmp_path, previous_run):
+    """tmp_path holding out/, a copy of the earlier run's folder; returns out/."""
+    shutil.copytree(previous_run, tmp_path / "out")
+    return tmp_path / "out"
+
+
+@pytest.fixture(scope="module")
+def tune(tmp_path_factory):
+    return write_tune(tmp_path_factory.mktemp("tune") / "tune.mid")
+
+
+# ---------------------------------------------------------------------------------------------
+# --out that would collide with another output: refused before any work
+
+
+@pytest.mark.parametrize("out, flags, named", [
+    ("out/song.wav", [], "song.wav"),  # the WAV would overwrite the MIDI
+    ("out/song.png", ["--no-audio"], "song.png"),  # the piano roll would overwrite the MIDI
+    ("out/djmodel.weights.h5", [], "djmodel.weights.h5"),  # the MIDI would replace the weights
+    ("newdir/", [], "newdir"),  # a folder, not a file name
+    ("out/loss.midi", [], "loss"),  # its piano roll would be loss.png, the training curve
+    ("out/training_snippet.mid", [], "training_snippet"),  # its audio would be the snippet
+], ids=["wav", "png", "weights", "trailing slash", "loss.midi", "training_snippet.mid"])
+def test_an_out_name_that_collides_is_refused_before_any_work(tmp_path, world, out, flags, named):
+    before = snapshot(tmp_path)
+    result = run("--epochs", 1, *flags, "--out", f"{tmp_path}/{out}", timeout=120)
+    line = assert_one_line_error(result)
+    assert named in line
+    assert result.stdout == ""  # nothing read, nothing trained
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("name", OUTPUTS)
+def test_a_folder_in_the_way_of_an_output_is_refused(tmp_path, world, name):
+    (world / name).unlink()
+    (world / name).mkdir()
+    (world / name / "keep.txt").write_text("the user's own file\n")
+    before = snapshot(tmp_path)
+    result = run("--epochs", 1, "--out", world / "my_music.midi", timeout=120)
+    line = assert_one_line_error(result)
+    assert name in line
+    assert result.stdout == ""
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# two runs at once
+
+
+def test_a_second_run_on_a_busy_folder_is_refused_and_the_first_completes(tmp_path, corpus_path):
+    folder = tmp_path / "busy"
+    first = Started("--epochs", 150, "--no-audio", "--seed", 5, "--out", folder / "my_music.midi")
+    first.wait_for(lambda: (folder / JOURNAL).is_dir(), "lock on the output folder")
+    # the same --out, with audio and another seed; and another name in the same folder
+    same = Started("--epochs", 1, "--seed", 7, "--out", folder / "my_music.midi")
+    other = Started("--epochs", 1, "--no-audio", "--out", folder / "other.midi")
+    refused = [same.finish(timeout=120), other.finish(timeout=120)]
+    assert first.process.poll() is None, "the first run ended before the second was refused"
+    for result in refused:
+        line = assert_one_line_error(result)
+        assert "another lstm.py run" in line and str(folder) in line
+    done = first.finish(timeout=300)
+    assert done.returncode == 0 and done.stderr == "", done.stderr[-3000:]
+    assert "Epoch 150/150 - loss:" in done.stdout
+    # the first run's complete set, and nothing of the others (no audio, no other.*)
+    assert sorted(snapshot(folder)) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
+
+
+# ---------------------------------------------------------------------------------------------
+# a run that fails after it has begun writing
+
+
+def test_a_run_failing_after_its_snippet_leaves_the_folder_as_it_was(tmp_path, world, tune, previous_run):
+    model = tmp_path / "broken"
+    model.mkdir()
+    (model / "djmodel.weights.h5").write_bytes((previous_run / "djmodel.weights.h5").read_bytes()[:10_000])
+    shutil.copy(previous_run / "vocabulary.json", model)
+    before = snapshot(tmp_path)
+    # another corpus: its training snippet differs from the one in the folder
+    result = run("--midi", tune, "--load-weights", model / "djmodel.weights.h5", "--out", world / "my_music.midi")
+    line = assert_one_line_error(result)
+    assert "djmodel.weights.h5" in line
+    assert "Training snippet: " in result.stdout  # it had written the new snippet
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# a full disk, a file size limit
+
+
+def assert_names_the_file(line, path, reason):
+    assert f"{path}: " in line and reason in line, line
+    assert not re.search(r"/\.[a-z0-9_]{8}-", line), f"names a temporary file, not the output: {line}"
+
+
+@pytest.mark.parametrize("budget, flags, failing", [
+    (40 << 10, ["--no-audio"], "djmodel.weights.h5"),  # the curve fits, the weights (528 kB) not
+    (200 << 10, ["--no-audio"], "djmodel.weights.h5"),  # the weights stop a third of the way
+    (560 << 10, ["--no-audio"], "my_music.png"),  # curve, weights, vocabulary and MIDI fit
+    (1200 << 10, [], "training_snippet.wav"),  # the snippet is 2.9 MB
+], ids=["40k", "200k", "560k", "1200k audio"])
+def test_a_full_disk_is_one_line_and_the_folder_as_it_was(tmp_path, previous_run, budget, flags, failing):
+    disk = tmp_path / "disk"
+    with tmpfs(disk, "16m"):
+        shutil.copytree(previous_run, disk / "out")
+        remount(disk, f"size={shutil.disk_usage(disk).used + budget}")
+        before = snapshot(disk)
+        result = run("--epochs", 1, *flags, "--out", disk / "out" / "my_music.midi")
+        line = assert_one_line_error(result)
+        assert_names_the_file(line, disk / "out" / failing, "No space left on device")
+        assert snapshot(disk) == before
+
+
+def test_a_file_size_limit_is_one_line_and_the_folder_as_it_was(tmp_path, world):
+    before = snapshot(tmp_path)
+    result = run_with("--epochs", 1, "--out", world / "my_music.midi",
+                      preexec_fn=limit(resource.RLIMIT_FSIZE, 100_000))
+    line = assert_one_line_error(result)
+    assert_names_the_file(line, world / "training_snippet.wav", "File too large")  # 2.9 MB
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# permissions, read-only folders, folders in the way
+
+
+def lstm_without_override(*args, timeout=120):
+    return run_with(*args, timeout=timeout, preexec_fn=without_permission_override())
+
+
+def test_an_unreadable_corpus_is_one_line(tmp_path, corpus_path):
+    corpus = tmp_path / "in" / "solo.mid"
+    corpus.parent.mkdir()
+    shutil.copy(corpus_path, corpus)
+    corpus.chmod(0)
+    before = snapshot(tmp_path)
+    result = lstm_without_override("--midi", corpus, "--out", tmp_path / "out" / "my_music.midi")
+    line = assert_one_line_error(result)
+    assert str(corpus) in line and "Permission denied" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_read_only_output_folder_is_one_line(tmp_path, world):
+    world.chmod(0o555)
+    try:
+        before = snapshot(tmp_path)
+        result = lstm_without_override("--epochs", 1, "--out", world / "my_music.midi")
+        line = assert_one_line_error(result)
+        assert str(world) in line
+        assert snapshot(tmp_path) == before
+    finally:
+        world.chmod(0o755)
+
+
+def test_a_read_only_file_system_is_one_line(tmp_path, previous_run):
+    disk = tmp_path / "disk"
+    with tmpfs(disk, "16m"):
+        shutil.copytree(previous_run, disk / "out")
+        remount(disk, "ro")
+        before = snapshot(disk)
+        result = run("--epochs", 1, "--out", disk / "out" / "my_music.midi", timeout=120)
+        line = assert_one_line_error(result)
+        assert str(disk / "out") in line
+        assert snapshot(disk) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# a corpus with nothing to learn from
+
+
+def test_a_drums_only_corpus_with_a_melody_part_is_one_line(tmp_path):
+    drums = write_drums(tmp_path / "drums.mid")
+    before = snapshot(tmp_path)
+    result = run("--midi", drums, "--melody-part", 0, "--out", tmp_path / "out" / "my_music.midi", timeout=120)
+    line = assert_one_line_error(result)
+    assert "drums.mid" in line
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C, SIGTERM, kill -9
+
+
+@pytest.mark.parametrize("sent, status, message", [
+    (signal.SIGINT, 130, "interrupted"),
+    (signal.SIGTERM, 143, "terminated"),
+], ids=["ctrl-c", "sigterm"])
+def test_a_signal_during_training_puts_the_folder_back(tmp_path, world, tune, sent, status, message):
+    before = snapshot(tmp_path)
+    started = Started("--midi", tune, "--epochs", 100_000, "--out", world / "my_music.midi")
+    started.wait_for(lambda: started.printed("Epoch 3/"), "third epoch")
+    started.process.send_signal(sent)
+    result = started.finish(timeout=60)
+    line = assert_one_line_error(result, status=status)
+    assert line == f"lstm.py: error: {message}"
+    assert "Training snippet: " in result.stdout  # it had replaced the snippet
+    assert snapshot(tmp_path) == before
+
+
+def test_ctrl_c_while_starting_is_one_line(tmp_path):
+    started = Started("--out", tmp_path / "out" / "my_music.midi")
+    time.sleep(0.5)  # Python is up, lstm.py is importing its libraries
+    assert started.process.poll() is None
+    started.process.send_signal(signal.SIGINT)
+    result = started.finish(timeout=60)
+    line = assert_one_line_error(result, status=130)
+    assert line == "lstm.py: error: interrupted"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_run_is_rolled_back_by_the_next_run(tmp_path, world, tune):
+    before = snapshot(world)
+    killed = Started("--midi", tune, "--epochs", 100_000, "--out", world / "my_music.midi")
+    killed.wait_for(lambda: killed.printed("Epoch 2/"), "second epoch")
+    killed.process.kill()
+    killed.finish(timeout=60)
+    # what kill -9 leaves: the journal, and the new corpus's snippet beside the old music
+    assert (world / JOURNAL).is_dir()
+    assert snapshot(world)["training_snippet.wav"] != before["training_snippet.wav"]
+    (world / ".abcd1234-my_music.midi").write_bytes(b"MThd half a file")  # a write cut short
+
+    result = run("--epochs", 1, "--no-audio", "--out", world / "my_music.midi")
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    after = snapshot(world)
+    assert sorted(after) == sorted(OUTPUTS)  # no journal, no hidden temporaries
+    for name in AUDIO_OUTPUTS:  # not written by the second run: back to their bytes before the kill
+        assert after[name] == before[name], name
+
+
+def test_load_weights_from_a_folder_a_killed_run_left(tmp_path, world, tune):
+    """A run killed after saving its model: the folder's model is still the previous run's."""
+    killed = Started("--midi", tune, "--epochs", 1, "--out", world / "my_music.midi")
+    killed.wait_for(lambda: killed.printed("Model saved in"), "saved model")
+    killed.process.kill()
+    killed.finish(timeout=60)
+    assert (world / JOURNAL).is_dir(), "the run was killed too late: it had finished"
+    # weights and vocabulary of one set: the previous complete run's
+    result = run("--load-weights", world / "djmodel.weights.h5", "--no-audio", "--out", world / "my_music.midi")
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+
+
+# kill -9 in the middle of a roll-back: the first file is back, the others not yet
+KILLED_WHILE_ROLLING_BACK = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import atomic_files
+folder = Path(sys.argv[2])
+names = sys.argv[3:]
+run = atomic_files.OutputRun([folder / name for name in names])
+for name in names:
+    atomic_files.write_atomically(folder / name, lambda temporary: Path(temporary).write_text("new"))
+replace = os.replace
+def replace_then_die(*args, **kwargs):
+    replace(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace_then_die
+run.roll_back()
+"""
+
+
+def test_a_run_killed_while_rolling_back_loses_no_file(tmp_path, world):
+    import atomic_files
+
+    names = ["my_music.midi", "report.json", "loss.png"]
+    before = snapshot(world)
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_ROLLING_BACK, str(ROOT), str(world), *names],
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (world / JOURNAL).is_dir()
+    atomic_files.OutputRun([world / name for name in names]).commit()  # the next run, at once done
+    assert snapshot(world) == before
+
+
+def test_stale_temporaries_go_and_hidden_files_of_the_user_stay(tmp_path, world):
+    (world / ".abcd1234-my_music.midi").write_bytes(b"MThd half a file")  # left by a killed run
+    (world / ".htaccess-old").write_text("the user's\n")
+    (world / ".my_music-v1.midi").write_bytes((world / "my_music.midi").read_bytes())
+    before = snapshot(tmp_path)
+    # a run that begins writing, then fails at its first file (the 2.9 MB snippet)
+    result = run_with("--out", world / "my_music.midi", preexec_fn=limit(resource.RLIMIT_FSIZE, 100_000))
+    line = assert_one_line_error(result)
+    assert "training_snippet.wav" in line
+    del before["out/.abcd1234-my_music.midi"]
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# a poisoned cache
+
+
+def isolated_project(tmp_path, keep_corpus=True):
+    ignored = [".git", "output", "__pycache__", ".pytest_cache", ".cache", ".benchmarks"]
+    if not keep_corpus:
+        ignored.append("original_metheny.mid")
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(*ignored))
+    return project
+
+
+def test_a_corrupt_cache_entry_does_not_poison_the_next_run(tmp_path, corpus_path):
+    from preprocess import load_solo
+
+    project = isolated_project(tmp_path)
+    load_solo(project / "data" / "original_metheny.mid", cache_dir=project / "data" / ".cache")
+    (entry,) = (project / "data" / ".cache").glob("*.json")
+    good = entry.read_text()
+    digit = re.search(r"\d", good[good.index('"melody"'):]).start() + good.index('"melody"')
+    entry.write_text(good[:digit] + str((int(good[digit]) + 1) % 10) + good[digit + 1:])
+
+    result = run("--epochs", 1, "--no-audio", "--out", tmp_path / "out" / "my_music.midi", cwd=project)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    for line in COURSE_LINES:
+        assert line in result.stdout
+    assert entry.read_text() == good  # the entry was read, refused and written again
+
+
+# ---------------------------------------------------------------------------------------------
+# crafted vocabularies beside real weights
+
+
+def craft(kind, path, real):
+    """Write a vocabulary.json of the given kind at path: the real one (a dict), changed so."""
+    values = real["values"]
+    changes = {
+        "Q,zz x78": {"values": ["Q,zz"] * 78},
+        "C,1e9 x78": {"values": ["C,1e9"] * 78},
+        "2,000,000 values": {"values": ["C,0.250"] * 2_000_000},
+        "duplicates": {"values": values[:-1] + [values[0]]},
+        "one value short of the weights": {"values": values[:-1]},
+        "78 distinct non-values": {"values": [f"Q,{i}" for i in range(78)]},
+        "one C,1e9": {"values": values[:-1] + ["C,1e9"]},
+        "register upside down": {"register": real["register"][::-1]},
+        "register beyond MIDI": {"register": [-12, 200]},
+        "values not text": {"values": list(range(len(values)))},
+        "values not a list": {"values": "C,0.250"},
+    }
+    if kind in changes:
+        path.write_text(json.dumps(dict(real, **changes[kind])))
+    elif kind == "no register":
+        path.write_text(json.dumps({key: item for key, item in real.items() if key != "register"}))
+    elif kind == "20 MB":
+        path.write_text(json.dumps(real) + " " * (20 << 20))
+    elif kind == "not JSON":
+        path.write_text("values: C,0.250 {")
+    elif kind == "empty":
+        path.write_text("")
+    elif kind == "deeply nested":  # 200 kB, far below any size limit
+        path.write_text(json.dumps(dict(real, values="HERE")).replace('"HERE"', "[" * 100_000 + "]" * 100_000))
+    elif kind == "a folder":
+        path.mkdir()
+    elif kind == "a named pipe":  # opening it waits for a writer that never comes
+        os.mkfifo(path)
+    elif kind == "endless":  # stat says 0 bytes; reading never ends
+        path.symlink_to("/dev/zero")
+    elif kind != "missing":
+        raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", [
+    "Q,zz x78", "C,1e9 x78", "2,000,000 values", "20 MB", "duplicates", "one value short of the weights",
+    "no register", "not JSON", "deeply nested", "a named pipe", "endless"])
+def test_a_crafted_vocabulary_is_one_line_fast(tmp_path, world, previous_run, kind):
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(previous_run / "djmodel.weights.h5", model)
+    craft(kind, model / "vocabulary.json", json.loads((previous_run / "vocabulary.json").read_text()))
+    before = snapshot(tmp_path)
+    # a reader that does not stop would fill the memory: cap it at 2 GB
+    result = run_with("--load-weights", model / "djmodel.weights.h5", "--out", world / "my_music.midi",
+                      timeout=60, preexec_fn=limit(resource.RLIMIT_AS, 2 << 30) if kind == "endless" else None)
+    line = assert_one_line_error(result)
+    assert "vocabulary.json" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_the_real_vocabulary_is_accepted(previous_run):
+    """The control for the crafted ones: what they are made from is a good vocabulary."""
+    from data_utils import load_vocabulary
+
+    loaded = load_vocabulary(previous_run / "vocabulary.json")
+    values = json.loads((previous_run / "vocabulary.json").read_text())["values"]
+    assert [loaded[0][i] for i in range(len(values))] == values
+
+
+@pytest.mark.parametrize("kind", [
+    "78 distinct non-values", "one C,1e9", "register upside down", "register beyond MIDI",
+    "values not text", "values not a list", "empty", "a folder", "missing"])
+def test_more_crafted_vocabularies_are_refused(tmp_path, previous_run, kind):
+    """The same check in the program's own process: refused with the reason lstm.py prints."""
+    from data_utils import load_vocabulary
+    from preprocess import CorpusError
+
+    path = tmp_path / "vocabulary.json"
+    craft(kind, path, json.loads((previous_run / "vocabulary.json").read_text()))
+    with pytest.raises(CorpusError, match=re.escape(str(path))) as refused:
+        load_vocabulary(path)
+    assert "\n" not in str(refused.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# limits and a missing network
+
+
+def test_too_many_bars_are_refused_at_once(tmp_path):
+    result = run("--chords", "Dm7 G7 | Cmaj7", "--bars", 10000, "--out", tmp_path / "out" / "my_music.midi",
+                 timeout=60)
+    line = assert_one_line_error(result)
+    assert "--bars" in line and "10000" in line
+    # it names the largest number it takes
+    assert re.search(r"\b(at most|limit|maximum|no more than|up to)\b", line)
+    assert [n for n in re.findall(r"\d+", line) if n != "10000"]
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_the_download_error_names_the_cause(tmp_path):
+    project = isolated_project(tmp_path, keep_corpus=False)
+    before = snapshot(project / "data")
+    blocked = "http://127.0.0.1:9"  # nothing listens there: every connection is refused at once
+    env = {k: v for k, v in ENV.items() if k.lower() != "no_proxy"}
+    env.update(https_proxy=blocked, HTTPS_PROXY=blocked, http_proxy=blocked, HTTP_PROXY=blocked)
+    result = run("--no-audio", "--out", tmp_path / "out" / "my_music.midi", cwd=project, env=env, timeout=120)
+    line = assert_one_line_error(result)
+    assert re.search(r"network|connection|refused|offline|unreachable", line, re.IGNORECASE), line
+    assert "--midi" in line
+    assert "(Exception)" not in line
+    assert snapshot(project / "data") == before  # no half-downloaded corpus
+    assert not (tmp_path / "out").exists()
