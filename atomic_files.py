@@ -138,6 +138,8 @@ class OutputRun:
         roll-back cut short is finished by the next run, never half-undone."""
         for name in names:
             backup, target = self.journal / name, self.folder / name
+            if backup.is_file() and target.is_file() and os.path.samefile(backup, target):
+                continue  # the run never replaced it
             if backup.is_file():
                 restoring = self.folder / f"{RESTORING}-{name}"
                 restoring.unlink(missing_ok=True)
@@ -147,7 +149,9 @@ class OutputRun:
                 target.unlink()  # the run made it: it was not there before
 
     def _release(self):
-        os.close(self._lock)  # closing the folder's descriptor releases the lock
+        if self._lock is not None:
+            os.close(self._lock)  # closing the folder's descriptor releases the lock
+            self._lock = None
 
     def commit(self):
         """The run succeeded: keep its files, forget the previous versions, unlock."""
@@ -155,7 +159,9 @@ class OutputRun:
         self._release()
 
     def roll_back(self):
-        """The run failed: put the folder back as it was before the run, unlock."""
+        """Unless the run was committed: put the folder back as it was before it, unlock."""
+        if self._lock is None:
+            return
         try:
             self._put_back([p.name for p in self.paths])
             self._clean_up()

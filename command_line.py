@@ -6,6 +6,7 @@ hook that turns a user-facing error into one line and exit status 2.
 """
 
 import argparse
+import atexit
 import contextlib
 import functools
 import os
@@ -238,6 +239,7 @@ def begin_run(module_name, written):
 
     run = OutputRun(written)
     sys.excepthook = functools.partial(_one_line_errors, run=run)
+    atexit.register(run.roll_back)  # a run that ends without commit() ends as it began
     return run
 
 
@@ -262,12 +264,17 @@ def _terminate(signal_number, frame):
 def _one_line_errors(kind, error, traceback, run=None):
     """sys.excepthook for the script: a person's error is one line, never a traceback.
 
-    A run that had begun writing (begin_run) is rolled back first.
+    A run that had begun writing (begin_run) is rolled back before the process ends. Libraries
+    call the hook too (h5py, for errors it cannot raise): anything but a person's error or an
+    interrupt is printed as usual, and the run is rolled back at exit if it never commits.
     """
     user_errors = [OSError]
     for module, name in (("preprocess", "CorpusError"), ("chord_symbols", "ChordSymbolError")):
         if module in sys.modules:
             user_errors.append(getattr(sys.modules[module], name))
+    if not issubclass(kind, (KeyboardInterrupt, *user_errors)):
+        sys.__excepthook__(kind, error, traceback)
+        return
     if run is not None:
         try:
             run.roll_back()
@@ -277,11 +284,8 @@ def _one_line_errors(kind, error, traceback, run=None):
         message, status = "terminated", 128 + signal.SIGTERM
     elif issubclass(kind, KeyboardInterrupt):
         message, status = "interrupted", 130
-    elif issubclass(kind, tuple(user_errors)):
-        message, status = describe(error), 2
     else:
-        sys.__excepthook__(kind, error, traceback)
-        return
+        message, status = describe(error), 2
     sys.stdout.flush()
     print(f"{PROGRAM}: error: {message}", file=sys.stderr, flush=True)
     # the interpreter would exit with status 1 after a hook; the status says which error it was

@@ -21,7 +21,8 @@ The targets, per corpus and temperature:
   - median pitch-class overlap at least 0.8 and median note-length overlap at least 0.6.
 
 "Before" generates with register=None, the course's rule (no ceiling on the melody); "after",
-the default, passes the corpus's register (solo.register) as lstm.py does. Both use the same
+the default, passes the corpus's register and pitch classes (solo.register, solo.pitch_classes)
+as lstm.py does. Both use the same
 trained weights and the same seeds, so the values the model picks are the same and only the
 register differs. Exit status: 0 when every target of the measured mode is met (with --compare,
 the "after" mode), 1 when one is not, 2 when a run fails. MIDI files go to a temporary folder.
@@ -84,6 +85,7 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
     train_s = time.perf_counter() - began
 
     registers = {"before": None, "after": tuple(solo.register)}
+    pitch_classes = {"before": None, "after": solo.pitch_classes}
     rows = {mode: {} for mode in modes}
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as devnull:
@@ -106,7 +108,8 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
                         score = generate_music(inference, indices_values, solo.chords, lstm.predict_and_sample,
                                                out_path=Path(folder) / f"{mode}_{temperature}_{seed}.midi",
                                                seed=seed, beats_per_bar=solo.beats_per_bar,
-                                               register=registers[mode])
+                                               register=registers[mode],
+                                               pitch_classes=pitch_classes[mode])
                     generated = report.melody_metrics(score.parts[0].flatten().notes,
                                                       list(score.parts[1].flatten().notes))
                     rows[mode].setdefault(str(temperature), []).append(report.quality_row(corpus_metrics, generated))
