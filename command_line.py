@@ -21,31 +21,23 @@ DEFAULT_BARS = 16
 MAX_BARS = 256  # the audio of a piece stays under about 50 MB
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text}")
-    return value
+def _whole_number(low, high=None, what=""):
+    """An argparse type: a whole number from low to high (no upper bound if None)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            limit = f"of at least {low}" if high is None else f"from {low} to {high}{what}"
+            raise argparse.ArgumentTypeError(f"must be a whole number {limit}, not {text}")
+        return value
+    return parse
 
 
-def _bar_count(text):
-    value = _positive_int(text)
-    if value > MAX_BARS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_BARS} bars (about eight minutes), not {text}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 4294967295, not {text}")
-    return value
+_positive_int = _whole_number(1)
+_bar_count = _whole_number(1, MAX_BARS, " (about eight minutes)")
+_seed = _whole_number(0, 2**32 - 1)
 
 
 def _temperature(text):

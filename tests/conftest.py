@@ -22,6 +22,18 @@ def run_lstm(*args, cwd=ROOT, timeout=240, env=None):
                           env=env or ENV, capture_output=True, text=True, timeout=timeout)
 
 
+def write(tmp_path, name, *parts, fmt="midi"):
+    """Write music21 parts as one score to tmp_path / name (MIDI, or fmt); returns the path."""
+    from music21 import stream
+
+    score = stream.Score()
+    for part in parts:
+        score.insert(0, part)
+    path = tmp_path / name
+    score.write(fmt, fp=path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def corpus_path():
     if not CORPUS.is_file():

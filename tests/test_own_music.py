@@ -5,7 +5,7 @@ import pytest
 from music21 import chord, harmony, instrument, meter, note, stream
 
 import corpus_cache
-from conftest import run_lstm
+from conftest import run_lstm, write
 from data_utils import load_music_utils
 from chord_symbols import ChordSymbolError, parse_progression
 from preprocess import CorpusError, Options, load_solo
@@ -40,15 +40,6 @@ def drum_part(bars=12):
         hit.displayStep, hit.displayOctave = "C", 4
         part.insert(i, hit)
     return part
-
-
-def write(tmp_path, name, *parts, fmt="midi"):
-    score = stream.Score()
-    for part in parts:
-        score.insert(0, part)
-    path = tmp_path / name
-    score.write(fmt, fp=path)
-    return path
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import pytest
 from music21 import chord, instrument, meter, note, stream
 
 import corpus_cache
+from conftest import write
 from chord_symbols import parse_progression
 from data_utils import load_music_utils
 from grammar import MAX_TOKEN_LENGTH, is_token
@@ -37,15 +38,6 @@ def part_of(name, notes, beats=4, part_instrument=None):
         made.quarterLength = length
         part.insert(offset, made)
     return part
-
-
-def write(tmp_path, name, *parts, fmt="midi"):
-    score = stream.Score()
-    for part in parts:
-        score.insert(0, part)
-    path = tmp_path / name
-    score.write(fmt, fp=path)
-    return path
 
 
 def pitches_of(measure_chords):
