@@ -36,7 +36,7 @@ def _whole_number(low, high=None, what=""):
 
 
 _positive_int = _whole_number(1)
-_bar_count = _whole_number(1, MAX_BARS, " (about eight minutes)")
+_bar_count = _whole_number(1, MAX_BARS, ", the limit (about eight minutes)")
 _seed = _whole_number(0, 2**32 - 1)
 
 
