@@ -76,8 +76,9 @@ def parser():
     parser.add_argument("--seed", type=_seed, default=0,
                         help="seeds every random draw; the same seed writes the same files (default: 0)")
     parser.add_argument("--midi", metavar="PATH", nargs="+", default=None,
-                        help="corpus: MIDI or MusicXML files, or a folder of them "
-                             "(default: data/original_metheny.mid, downloaded if missing)")
+                        help="corpus: MIDI, MusicXML or ABC files, a folder of them, or music21:NAME "
+                             "for a piece of music21's corpus (default: data/original_metheny.mid, "
+                             "downloaded if missing)")
     parser.add_argument("--melody-part", metavar="PART",
                         help="the melody's part, by index or name (default: found automatically)")
     parser.add_argument("--chord-parts", metavar="PARTS",
@@ -93,7 +94,7 @@ def parser():
                              f"(default: {DEFAULT_BARS})")
     parser.add_argument("--windows", metavar="N", type=_positive_int,
                         help="training windows of 30 values (default: 60 for a corpus the size of "
-                             "the course's, about three per 30 values of a larger one, at most 2000)")
+                             "the course's, about three for every 30 tokens of a longer one, at most 2000)")
     parser.add_argument("--temperature", type=_temperature, default=0.0,
                         help="0 picks the most likely value (the course); above 0 samples, "
                              "more adventurous as it grows (default: 0)")

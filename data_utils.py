@@ -48,7 +48,7 @@ def corpus_file(midi_path=None):
     if midi_path is not None:
         path = Path(midi_path)
         if not path.exists():
-            raise CorpusError(f"{path}: file not found; {WHAT_TO_DO}")
+            raise CorpusError(f"{path}: file not found; check the path given to --midi")
         return path
     if CORPUS_PATH.is_file():
         if sha256_of(CORPUS_PATH) != CORPUS_SHA256:
