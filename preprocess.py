@@ -317,12 +317,15 @@ def _read_files(jobs, options):
     On Linux two jobs or more run in parallel, one worker process per core, forked from this
     one: a forked worker needs no imports and does not run the caller's script again, as
     spawned workers do (they would each load TensorFlow under lstm.py). lstm.py reads its
-    corpus before TensorFlow starts any thread. Elsewhere the jobs run one after the other.
+    corpus before TensorFlow starts any thread. Elsewhere, or once TensorFlow is loaded, the
+    jobs run one after the other.
     """
     if len(jobs) < 2:
         return [_read_or_error(path, metheny, options) for path, metheny in jobs]
     results = [None] * len(jobs)
-    if not sys.platform.startswith("linux"):
+    # Forking a process whose TensorFlow threads run (a notebook's data cell run again) could
+    # hang a worker: then, too, one file after the other.
+    if not sys.platform.startswith("linux") or "tensorflow" in sys.modules:
         for index, (path, metheny) in enumerate(jobs):
             results[index] = _read_or_error(path, metheny, options)
             _progress(index + 1, len(jobs), sys.stderr)
