@@ -293,3 +293,23 @@ def test_no_register_is_the_course_rule():
         assert all(n.octave >= 3 for n in notes)
         if notes and notes[0] is default[0]:
             assert notes[0].octave >= 4
+
+
+def test_pitch_classes_the_corpus_never_plays_are_left_out_while_others_fit():
+    # Approach tones of C major (C E G) lie a half step from them: B C# D# F F# G#. A corpus in
+    # C major plays only B and F of these, so with its pitch classes every approach tone is B or F.
+    c_major_scale = {0, 2, 4, 5, 7, 9, 11}
+    chords = stream.Voice()
+    chords.insert(0, chord.Chord(["C4", "E4", "G4"]))
+    grammar = " ".join(["A,0.5"] + ["A,0.5,<P5,P-5>"] * 15)
+    kept, free = set(), set()
+    for seed in range(20):
+        for pitch_classes, found in ((c_major_scale, kept), (None, free)):
+            notes = unparse_grammar(grammar, chords, random.Random(seed), register=(55, 79),
+                                    pitch_classes=pitch_classes)
+            found |= {n.pitch.midi % 12 for n in notes}
+    assert kept == {5, 11}
+    assert free - kept  # without them, C#, D#, F# or G# come too
+    # a set that no approach tone of the chord belongs to leaves the choice as it was
+    notes = unparse_grammar(grammar, chords, random.Random(0), register=(55, 79), pitch_classes={2})
+    assert len(notes) == 16 and 2 not in {n.pitch.midi % 12 for n in notes}
