@@ -92,9 +92,12 @@ def parser():
     parser.add_argument("--bars", type=_bar_count,
                         help=f"with --chords, the length of the piece in bars, at most {MAX_BARS} "
                              f"(default: {DEFAULT_BARS})")
-    parser.add_argument("--windows", metavar="N", type=_positive_int,
+    from music_utils import MAX_WINDOWS
+
+    parser.add_argument("--windows", metavar="N", type=_whole_number(1, MAX_WINDOWS, ", the limit"),
                         help="training windows of 30 values (default: 60 for a corpus the size of "
-                             "the course's, about three for every 30 tokens of a longer one, at most 2000)")
+                             "the course's, about three for every 30 tokens of a longer one; at most "
+                             f"{MAX_WINDOWS})")
     parser.add_argument("--temperature", type=_temperature, default=0.0,
                         help="0 picks the most likely value (the course); above 0 samples, "
                              "more adventurous as it grows (default: 0)")
@@ -166,8 +169,6 @@ def settings(module_name):
         argv = shlex.split(os.environ.get("LSTM_ARGS", ""))
     else:
         sys.excepthook = _one_line_errors
-        # h5py reports a failed write a second time while it cleans up: once is enough
-        sys.unraisablehook = lambda unraisable: None
         signal.signal(signal.SIGTERM, _terminate)
         argv = None
     args = command_line.parse_args(argv)

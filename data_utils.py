@@ -16,7 +16,7 @@ from chord_symbols import progression_events
 from corpus_cache import sha256_of
 from course_corpus import METHENY_SHA256
 from grammar import is_token, unparse_grammar
-from music_utils import data_processing
+from music_utils import data_processing, windows_for
 from piece_reader import DEFAULT_BEATS_PER_BAR
 from preprocess import (CorpusError, Options, corpus_paths, get_corpus_data,
                         get_musical_data)
@@ -126,8 +126,6 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
         indices_values -- dict index -> grammar token
     Raises CorpusError when the corpus is too short for windows of Tx values.
     """
-    from music_utils import windows_for
-
     if solo is None:
         _, abstract_grammars = get_musical_data(corpus_file(midi_path), options)
     else:
