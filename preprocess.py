@@ -14,6 +14,7 @@ import copy
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -311,6 +312,12 @@ def _progress(done, total, out):
         print(f"reading {done}/{total} files", file=out, flush=True)
 
 
+def _ignore_ctrl_c():
+    """In a reading worker: Ctrl-C reaches the whole process group, and the main process alone
+    answers it (one line), stopping the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _read_files(jobs, options):
     """_read_or_error for each (path, metheny) job, in job order, with progress on stderr.
 
@@ -333,7 +340,7 @@ def _read_files(jobs, options):
     for out in (sys.stdout, sys.stderr):
         out.flush()  # or a worker could write out our pending output a second time
     pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, len(jobs)),
-                               mp_context=multiprocessing.get_context("fork"))
+                               mp_context=multiprocessing.get_context("fork"), initializer=_ignore_ctrl_c)
     try:
         futures = {pool.submit(_read_or_error, path, metheny, options): index
                    for index, (path, metheny) in enumerate(jobs)}
