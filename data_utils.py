@@ -140,20 +140,21 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
 
 MAX_VOCABULARY_BYTES = 1 << 20  # a vocabulary of thousands of values is a few hundred kB
 MAX_VALUES = 10_000
+MAX_PITCH_CLASS_COUNT = 10 ** 9  # notes: far above any corpus lstm.py reads
 
 
 def save_vocabulary(path, indices_values, register, pitch_classes, corpus_files):
-    """Write the values in index order, the corpus melody's register and pitch classes and the
-    corpus files' sha256, as JSON."""
+    """Write the values in index order, the corpus melody's register, its note count per pitch
+    class (pitch_classes, {0-11: count}) and the corpus files' sha256, as JSON."""
     entry = {"values": [indices_values[i] for i in range(len(indices_values))],
-             "register": list(register), "pitch_classes": sorted(pitch_classes),
+             "register": list(register), "pitch_class_counts": [pitch_classes.get(pc, 0) for pc in range(12)],
              "corpus_sha256": [sha256_of(p) for p in corpus_paths(corpus_files)]}
     text = json.dumps(entry, indent=1)
     write_atomically(path, lambda temporary: Path(temporary).write_text(text))
 
 
 def load_vocabulary(path):
-    """(indices_values, register, pitch_classes) from a file written by save_vocabulary.
+    """(indices_values, register, pitch_classes {0-11: count}) from a file written by save_vocabulary.
 
     The file is not trusted: its size, every value's syntax and the register are checked
     before anything is built from it. Raises CorpusError when it is missing or not valid.
@@ -168,7 +169,10 @@ def load_vocabulary(path):
         if len(text) > MAX_VOCABULARY_BYTES:
             raise CorpusError(f"{problem} (larger than {MAX_VOCABULARY_BYTES >> 10} kB)")
         entry = json.loads(text)
-        values, register, pitch_classes = entry["values"], entry["register"], entry["pitch_classes"]
+        values, register = entry["values"], entry["register"]
+        # Vocabularies from before the counts have the classes alone: each then counts once.
+        counts = (entry["pitch_class_counts"] if "pitch_class_counts" in entry
+                  else [int(pc in entry["pitch_classes"]) for pc in range(12)])
     except FileNotFoundError:
         raise CorpusError(f"{path}: no vocabulary file beside the weights (it is written with them)") from None
     except OSError as error:
@@ -183,9 +187,10 @@ def load_vocabulary(path):
     if (not isinstance(register, list) or len(register) != 2
             or not all(type(p) is int and 0 <= p <= 127 for p in register) or register[0] > register[1]):
         raise CorpusError(f"{problem} (its register must be two MIDI pitches, lowest first)")
-    if not isinstance(pitch_classes, list) or not all(type(p) is int and 0 <= p < 12 for p in pitch_classes):
-        raise CorpusError(f"{problem} (its pitch classes must be numbers from 0 to 11)")
-    return dict(enumerate(values)), tuple(register), frozenset(pitch_classes)
+    if (not isinstance(counts, list) or len(counts) != 12
+            or not all(type(c) is int and 0 <= c <= MAX_PITCH_CLASS_COUNT for c in counts)):
+        raise CorpusError(f"{problem} (its pitch_class_counts must be 12 counts of notes)")
+    return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}
 
 
 def save_weights_file(model, path):

@@ -228,7 +228,7 @@ def _fold(midi, low, high, spellings):
     return min(inside, key=lambda m: (min(abs(m - midi), abs(m - midi + 12)), m))
 
 
-def _choose(moves, before, bottom, top, rng):
+def _choose(moves, before, bottom, top, rng, pitch_classes=None):
     """Leap rule: the next pitch among `moves`, the fitting pitches of the window [bottom, top].
 
     Only pitches within MAX_LEAP (a fifth) of the previous one are considered when there are
@@ -236,13 +236,25 @@ def _choose(moves, before, bottom, top, rng):
     the corpus played, is taken (ties drawn at random). Why: the window is the corpus's
     interval widened by a minor third each way, so a uniform draw in it turns seconds into
     fourths and fourths into sevenths; the corpus leaps more than a fifth in 2% of its steps.
+    The last draw is _draw's, weighted by the corpus's pitch classes when they are given.
     """
     near = [m for m in moves if abs(m - before) <= MAX_LEAP] or moves
     if rng.random() < CORPUS_STEP_CHANCE:
         middle = (bottom + top) / 2
         best = min(abs(m - middle) for m in near)
         near = [m for m in near if abs(m - middle) == best]
-    return rng.choice(near)
+    return _draw(near, rng, pitch_classes)
+
+
+def _draw(pitches, rng, pitch_classes):
+    """One of the MIDI pitches, drawn uniformly or, given pitch_classes ({pitch class: how many
+    of the corpus's notes have it}), weighted by those counts plus one. Why: a tune that dwells
+    on its tonic and fifth should keep doing so rather than visit every fitting tone equally
+    often; the one added keeps the draw possible where only classes the corpus never plays fit.
+    """
+    if not pitch_classes:
+        return rng.choice(pitches)
+    return rng.choices(pitches, weights=[pitch_classes.get(m % 12, 0) + 1 for m in pitches])[0]
 
 
 def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, rng):
@@ -254,7 +266,8 @@ def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, r
     A phrase's first note is drawn among the fitting pitches nearest the register's centre
     rather than in the chord's octave; a later note without a window (a measure's first note
     in the corpus) gets a window of a fifth either way of the previous note. Pitch classes the
-    corpus never plays are left out while others of the type fit.
+    corpus never plays are left out while others of the type fit, and those it plays are drawn
+    about as often as it plays them.
     """
     low, high = register
     spellings = _fitting_spellings(a_chord, kind)
@@ -268,8 +281,8 @@ def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, r
         centre = (low + high) / 2
         candidates = fitting(low, high) or list(range(low, high + 1))
         nearest = min(abs(m - centre) for m in candidates)
-        return _spelled_note(rng.choice([m for m in candidates if abs(m - centre) <= nearest + START_SPREAD]),
-                             spellings)
+        starts = [m for m in candidates if abs(m - centre) <= nearest + START_SPREAD]
+        return _spelled_note(_draw(starts, rng, pitch_classes), spellings)
     before = int(previous.pitch.ps)
     if len(terms) == 2:  # its middle, for _choose, is the previous note: the smallest step
         bottom, top = before - MAX_LEAP, before + MAX_LEAP
@@ -279,7 +292,7 @@ def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, r
     candidates = fitting(bottom, top)
     moves = [m for m in candidates if m != before]  # a repeat would be pruned away
     if moves:
-        return _spelled_note(_choose(moves, before, bottom, top, rng), spellings)
+        return _spelled_note(_choose(moves, before, bottom, top, rng, pitch_classes), spellings)
     if candidates:
         return _spelled_note(candidates[0], spellings)
     # Nothing of the right type inside: the course's draw from the whole window, folded.
@@ -301,9 +314,10 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
             leaves no choice (see _note_in_register and _choose). None keeps the course's
             rule: a note is drawn anywhere in its interval window and only raised out of
             the octaves below C4 (a note without a window) or C3 (the others).
-        pitch_classes -- optional set of pitch classes (0-11), e.g. those the corpus melody
-            plays; with a register, a note of another class is drawn only when no note of
-            these fits (a tune in F major gets no D sharp over a B-flat chord).
+        pitch_classes -- optional {pitch class (0-11): count}, e.g. how many of the corpus
+            melody's notes have each class; with a register, a note of a class not in it is
+            drawn only when no note of these fits (a tune in F major gets no D sharp over a
+            B-flat chord), and among the fitting notes each class is weighted by its count.
     Returns:
         a stream.Voice of Notes and Rests, each starting where the previous one ends
     """

@@ -66,8 +66,8 @@ class Solo(NamedTuple):
     from 1 on; bar_lengths the bar length of each of those measures in quarter notes (its own
     piece's metre); beats_per_bar the bar length improvisations are laid out in: the one most
     measures have (on a tie, the first file's); register the melody's lowest and highest MIDI
-    pitch, which improvised melodies keep to; pitch_classes the pitch classes (0-11) the melody
-    plays, which improvised melodies prefer."""
+    pitch, which improvised melodies keep to; pitch_classes how many of the melody's notes have
+    each pitch class it plays ({0-11: count}), which improvised melodies follow."""
 
     measures: list
     chords: list
@@ -75,7 +75,7 @@ class Solo(NamedTuple):
     beats_per_bar: Fraction
     register: tuple[int, int]
     bar_lengths: tuple
-    pitch_classes: frozenset
+    pitch_classes: dict
 
 
 class Piece(NamedTuple):
@@ -497,8 +497,8 @@ def melody_register(measures):
 
 
 def melody_pitch_classes(measures):
-    """The pitch classes (0-11) of the notes in measures, as a frozenset."""
-    return frozenset(n.pitch.midi % 12 for measure in measures for n in measure if isinstance(n, note.Note))
+    """{pitch class (0-11): how many notes in measures have it}, for the classes they have."""
+    return dict(Counter(n.pitch.midi % 12 for measure in measures for n in measure if isinstance(n, note.Note)))
 
 
 def solo_timeline(solo):

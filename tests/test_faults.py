@@ -583,8 +583,15 @@ def craft(kind, path, real):
         "register beyond MIDI": {"register": [-12, 200]},
         "values not text": {"values": list(range(len(values)))},
         "values not a list": {"values": "C,0.250"},
+        "a negative pitch class count": {"pitch_class_counts": [-1] + real["pitch_class_counts"][1:]},
+        "eleven pitch class counts": {"pitch_class_counts": real["pitch_class_counts"][:11]},
+        "pitch class counts not numbers": {"pitch_class_counts": ["C"] * 12},
+        "an old vocabulary's pitch classes not a list": {"pitch_classes": 7},
     }
-    if kind in changes:
+    if kind == "an old vocabulary's pitch classes not a list":
+        path.write_text(json.dumps(dict({k: v for k, v in real.items() if k != "pitch_class_counts"},
+                                        **changes[kind])))
+    elif kind in changes:
         path.write_text(json.dumps(dict(real, **changes[kind])))
     elif kind == "no register":
         path.write_text(json.dumps({key: item for key, item in real.items() if key != "register"}))
@@ -632,9 +639,21 @@ def test_the_real_vocabulary_is_accepted(previous_run):
     assert [loaded[0][i] for i in range(len(values))] == values
 
 
+def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(tmp_path, previous_run):
+    from data_utils import load_vocabulary
+
+    real = json.loads((previous_run / "vocabulary.json").read_text())
+    old = {key: item for key, item in real.items() if key != "pitch_class_counts"}
+    path = tmp_path / "vocabulary.json"
+    path.write_text(json.dumps(dict(old, pitch_classes=[0, 2, 7])))
+    assert load_vocabulary(path)[2] == {0: 1, 2: 1, 7: 1}
+
+
 @pytest.mark.parametrize("kind", [
     "78 distinct non-values", "one C,1e9", "register upside down", "register beyond MIDI",
-    "values not text", "values not a list", "empty", "a folder", "missing"])
+    "values not text", "values not a list", "a negative pitch class count", "eleven pitch class counts",
+    "pitch class counts not numbers", "an old vocabulary's pitch classes not a list", "empty", "a folder",
+    "missing"])
 def test_more_crafted_vocabularies_are_refused(tmp_path, previous_run, kind):
     """The same check in the program's own process: refused with the reason lstm.py prints."""
     from data_utils import load_vocabulary

@@ -1,6 +1,7 @@
 """The grammar and the clean-up rules keep their promises."""
 
 import random
+from collections import Counter
 
 import pytest
 from music21 import chord, note, stream
@@ -298,7 +299,7 @@ def test_no_register_is_the_course_rule():
 def test_pitch_classes_the_corpus_never_plays_are_left_out_while_others_fit():
     # Approach tones of C major (C E G) lie a half step from them: B C# D# F F# G#. A corpus in
     # C major plays only B and F of these, so with its pitch classes every approach tone is B or F.
-    c_major_scale = {0, 2, 4, 5, 7, 9, 11}
+    c_major_scale = {pc: 1 for pc in (0, 2, 4, 5, 7, 9, 11)}
     chords = stream.Voice()
     chords.insert(0, chord.Chord(["C4", "E4", "G4"]))
     grammar = " ".join(["A,0.5"] + ["A,0.5,<P5,P-5>"] * 15)
@@ -310,6 +311,29 @@ def test_pitch_classes_the_corpus_never_plays_are_left_out_while_others_fit():
             found |= {n.pitch.midi % 12 for n in notes}
     assert kept == {5, 11}
     assert free - kept  # without them, C#, D#, F# or G# come too
-    # a set that no approach tone of the chord belongs to leaves the choice as it was
-    notes = unparse_grammar(grammar, chords, random.Random(0), register=(55, 79), pitch_classes={2})
+    # classes that no approach tone of the chord belongs to leave the choice as it was
+    notes = unparse_grammar(grammar, chords, random.Random(0), register=(55, 79), pitch_classes={2: 5})
     assert len(notes) == 16 and 2 not in {n.pitch.midi % 12 for n in notes}
+
+
+def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
+    # Scale tones over C major with a window of a fifth each way. Counted equally, C and G come
+    # about as often as the other tones; a corpus that plays one of them a thousand times as
+    # often makes it at least twice as frequent (a note never repeats the one before, and half
+    # the draws take the interval nearest the window's middle whatever its class).
+    chords = stream.Voice()
+    chords.insert(0, chord.Chord(["C4", "E4", "G4"]))
+    grammar = " ".join(["S,0.5"] + ["S,0.5,<P-5,P5>"] * 31)
+    c_major_scale = (0, 2, 4, 5, 7, 9, 11)
+
+    def share_of(favoured, counts):
+        found = Counter()
+        for seed in range(20):
+            notes = unparse_grammar(grammar, chords, random.Random(seed), register=(55, 79), pitch_classes=counts)
+            found.update(n.pitch.midi % 12 for n in notes if isinstance(n, note.Note))
+        return found[favoured] / sum(found.values())
+
+    for favoured in (0, 7):
+        equal = share_of(favoured, {pc: 1 for pc in c_major_scale})
+        weighted = share_of(favoured, {pc: 1000 if pc == favoured else 1 for pc in c_major_scale})
+        assert weighted > 2 * equal

@@ -81,7 +81,8 @@ def test_a_chorale_sings_its_soprano_over_its_lower_voices(tmp_path, fmt, suffix
     # C, F (F2 C4 A4), C held over the bar line into bar 3, where it is repeated on the downbeat.
     assert pitches_of(solo.chords[2]) == [(4, (48, 60, 67)), (5, (41, 60, 69)), (6, (48, 60, 67))]
     assert pitches_of(solo.chords[3])[:2] == [(8, (48, 60, 67)), (9, (43, 59, 67))]
-    assert solo.register == (72, 77) and solo.pitch_classes == {0, 2, 4, 5}  # C5 to F5: C D E F
+    # C5 to F5; each repeat sings E three times, D twice, C and F once
+    assert solo.register == (72, 77) and solo.pitch_classes == {4: 24, 2: 16, 0: 8, 5: 8}
     X, Y, n_values, _ = load_music_utils(path)  # no options needed
     assert X.shape == (60, 30, n_values) and Y.shape == (30, 60, n_values)
     # Naming the chord parts gives the same chords.
