@@ -78,7 +78,7 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 #   will have one output per time step.
 #
 # A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
-# its weights were trained on, and the register and pitch classes its melodies keep to. It needs no training
+# its weights were trained on, and the register and pitch classes its melodies follow. It needs no training
 # windows, and over your own chords (`--chords`) no corpus at all.
 
 # %%
@@ -334,6 +334,10 @@ if __name__ == "__main__":
 # applies a few clean-up rules (sixteenth-note grid, no repeated notes, one note at a
 # time). Then it writes the MIDI file. With `--chords`, it improvises over your progression
 # instead, looped for `--bars` bars.
+#
+# Unlike the course's grammar, ours keeps every note inside the corpus melody's register,
+# leans on the corpus's own intervals, and plays each pitch class about as often as the corpus
+# does; the report at the end measures how close that comes (README: "How good is it").
 
 # %%
 if __name__ == "__main__":
