@@ -270,9 +270,10 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         progression -- optional chord bars from preprocess.parse_progression
         bars -- with a progression, the length of the piece in bars
         beats_per_bar -- the metre's bar length in quarter notes
-        register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's
-                    (None: the course's rule, no ceiling)
-        pitch_classes -- with a register, the pitch classes the melody prefers, e.g. the
+        register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's, and
+                    approach tones stay approach tones (None: the course's rules, no ceiling
+                    and approach tones played as chord tones)
+        pitch_classes -- with a register, {pitch class: count} the melody follows, e.g. the
                     corpus's (see grammar.unparse_grammar)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
@@ -299,8 +300,12 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         _, indices = predict_and_sample(inference_model)
         pred = [indices_values[int(p)] for p in indices.ravel()]
         predicted_tones = " ".join(["C,0.25"] + pred)
-        # The grammar turns approach (A) and arbitrary (X) tones into chord tones.
-        predicted_tones = predicted_tones.replace(" A", " C").replace(" X", " C")
+        # The course turns approach (A) and arbitrary (X) tones into chord tones, "a common
+        # choice": drawn anywhere in their window they clash. With a register the grammar draws
+        # an approach tone among the pitch classes the corpus plays, so approach tones stay.
+        predicted_tones = predicted_tones.replace(" X", " C")
+        if register is None:
+            predicted_tones = predicted_tones.replace(" A", " C")
         predicted_tones = prune_grammar(predicted_tones, rng)
 
         length = sum(float(token.split(",")[1]) for token in predicted_tones.split(" "))

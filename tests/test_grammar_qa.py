@@ -3,9 +3,12 @@
 import random
 from collections import Counter
 
+import numpy as np
 import pytest
 from music21 import chord, note, stream
 
+from chord_symbols import parse_progression
+from data_utils import generate_music
 from grammar import parse_melody, unparse_grammar
 from qa import clean_up_notes, prune_grammar, prune_notes
 
@@ -337,3 +340,21 @@ def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
         equal = share_of(favoured, {pc: 1 for pc in c_major_scale})
         weighted = share_of(favoured, {pc: 1000 if pc == favoured else 1 for pc in c_major_scale})
         assert weighted > 2 * equal
+
+
+@pytest.mark.parametrize("register", [None, (55, 79)])
+def test_approach_tones_stay_approach_tones_only_with_a_register(tmp_path, register):
+    # A model that always predicts an approach tone up to a major third either way, over C major: the
+    # course plays them as chord tones (C E G); with a register they are half a step from one
+    # (B C# D# F F# G#). The phrase's first value is always the course's C,0.25.
+    indices_values = {0: "A,0.500,<M3,M-3>"}
+
+    def predict_and_sample(model):
+        return None, np.zeros((50, 1), dtype=int)
+
+    score = generate_music(None, indices_values, None, predict_and_sample, out_path=tmp_path / "a.midi",
+                           progression=parse_progression("C"), bars=4, register=register)
+    classes = [n.pitch.midi % 12 for n in score.parts[0].flatten().notes]
+    assert len(classes) > 10 and classes[0] in {0, 4, 7}
+    approach = {11, 1, 3, 5, 6, 8}
+    assert set(classes[1:]) <= ({0, 4, 7} if register is None else approach)
