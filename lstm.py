@@ -336,8 +336,9 @@ if __name__ == "__main__":
 # instead, looped for `--bars` bars.
 #
 # Unlike the course's grammar, ours keeps every note inside the corpus melody's register,
-# leans on the corpus's own intervals, and plays each pitch class about as often as the corpus
-# does; the report at the end measures how close that comes (README: "How good is it").
+# leans on the corpus's own intervals, plays each pitch class about as often as the corpus
+# does, and keeps approach tones rather than turning them into chord tones; the report at
+# the end measures how close that comes (README: "How good is it").
 
 # %%
 if __name__ == "__main__":
