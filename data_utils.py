@@ -170,9 +170,8 @@ def load_vocabulary(path):
             raise CorpusError(f"{problem} (larger than {MAX_VOCABULARY_BYTES >> 10} kB)")
         entry = json.loads(text)
         values, register = entry["values"], entry["register"]
-        # Vocabularies from before the counts have the classes alone: each then counts once.
-        counts = (entry["pitch_class_counts"] if "pitch_class_counts" in entry
-                  else [int(pc in entry["pitch_classes"]) for pc in range(12)])
+        # Vocabularies from before the counts have a list of the classes alone.
+        counts, classes = entry.get("pitch_class_counts"), entry.get("pitch_classes")
     except FileNotFoundError:
         raise CorpusError(f"{path}: no vocabulary file beside the weights (it is written with them)") from None
     except OSError as error:
@@ -187,6 +186,10 @@ def load_vocabulary(path):
     if (not isinstance(register, list) or len(register) != 2
             or not all(type(p) is int and 0 <= p <= 127 for p in register) or register[0] > register[1]):
         raise CorpusError(f"{problem} (its register must be two MIDI pitches, lowest first)")
+    if counts is None:  # an older vocabulary: each class it lists counts once
+        if not isinstance(classes, list) or not all(type(p) is int and 0 <= p < 12 for p in classes):
+            raise CorpusError(f"{problem} (its pitch classes must be numbers from 0 to 11)")
+        counts = [int(pc in classes) for pc in range(12)]
     if (not isinstance(counts, list) or len(counts) != 12
             or not all(type(c) is int and 0 <= c <= MAX_PITCH_CLASS_COUNT for c in counts)):
         raise CorpusError(f"{problem} (its pitch_class_counts must be 12 counts of notes)")
@@ -273,8 +276,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's, and
                     approach tones stay approach tones (None: the course's rules, no ceiling
                     and approach tones played as chord tones)
-        pitch_classes -- with a register, {pitch class: count} the melody follows, e.g. the
-                    corpus's (see grammar.unparse_grammar)
+        pitch_classes -- with a register, {pitch class: how many of the corpus's notes have
+                    it}, which weights the grammar's draw (see grammar.unparse_grammar)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """

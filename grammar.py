@@ -266,8 +266,8 @@ def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, r
     A phrase's first note is drawn among the fitting pitches nearest the register's centre
     rather than in the chord's octave; a later note without a window (a measure's first note
     in the corpus) gets a window of a fifth either way of the previous note. Pitch classes the
-    corpus never plays are left out while others of the type fit, and those it plays are drawn
-    about as often as it plays them.
+    corpus never plays are left out while others of the type fit, and the draw among those it
+    plays is weighted by how often it plays them.
     """
     low, high = register
     spellings = _fitting_spellings(a_chord, kind)
@@ -315,12 +315,16 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
             rule: a note is drawn anywhere in its interval window and only raised out of
             the octaves below C4 (a note without a window) or C3 (the others).
         pitch_classes -- optional {pitch class (0-11): count}, e.g. how many of the corpus
-            melody's notes have each class; with a register, a note of a class not in it is
-            drawn only when no note of these fits (a tune in F major gets no D sharp over a
-            B-flat chord), and among the fitting notes each class is weighted by its count.
+            melody's notes have each class (a set counts each class once); with a register, a
+            note of a class not counted is drawn only when no note of these fits (a tune in F
+            major gets no D sharp over a B-flat chord), and each fitting pitch is weighted by
+            its class's count.
     Returns:
         a stream.Voice of Notes and Rests, each starting where the previous one ends
     """
+    if pitch_classes is not None:  # a set counts each class once; a class counted 0 is not played
+        counts = dict.fromkeys(pitch_classes, 1) if isinstance(pitch_classes, (set, frozenset)) else pitch_classes
+        pitch_classes = {pc: count for pc, count in counts.items() if count > 0} or None
     elements = stream.Voice()
     chords = [c for c in m1_chords if isinstance(c, chord.Chord)]
     offset = 0.0

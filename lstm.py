@@ -94,7 +94,8 @@ if __name__ == "__main__":
     else:
         midi_path = corpus_file(args.midi)
         solo = load_solo(midi_path, options)
-        # the melody's lowest and highest pitch and its pitch classes: the improvisation keeps to them
+        # the melody's lowest and highest pitch and how often it plays each pitch class: the
+        # improvisation keeps to the one and follows the other
         register, pitch_classes = solo.register, solo.pitch_classes
         X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx, solo=solo)
         print("shape of X:", X.shape)
@@ -336,9 +337,9 @@ if __name__ == "__main__":
 # instead, looped for `--bars` bars.
 #
 # Unlike the course's grammar, ours keeps every note inside the corpus melody's register,
-# leans on the corpus's own intervals, plays each pitch class about as often as the corpus
-# does, and keeps approach tones rather than turning them into chord tones; the report at
-# the end measures how close that comes (README: "How good is it").
+# leans on the corpus's own intervals, favours the pitch classes the corpus plays most, and
+# keeps approach tones rather than turning them into chord tones; the report at the end
+# measures how close that comes (README: "How good is it").
 
 # %%
 if __name__ == "__main__":

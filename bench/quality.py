@@ -20,11 +20,13 @@ The targets, per corpus and temperature:
   - median mean absolute step between 0.7 and 1.4 times the corpus's;
   - median pitch-class overlap at least 0.8 and median note-length overlap at least 0.6.
 
-"Before" generates with register=None, the course's rule (no ceiling on the melody); "after",
-the default, passes the corpus's register and pitch-class counts (solo.register,
-solo.pitch_classes) as lstm.py does. Both use the same trained weights and the same seeds, so
-the values the model picks are the same and only the grammar's rule differs. Exit status: 0 when every target of the measured mode is met (with --compare,
-the "after" mode), 1 when one is not, 2 when a run fails. MIDI files go to a temporary folder.
+"Before" generates with register=None, the course's rules (no ceiling on the melody, approach
+tones played as chord tones); "after", the default, passes the corpus's register and
+pitch-class counts (solo.register, solo.pitch_classes) as lstm.py does. Both use the same
+trained weights and the same seeds, so the values the model picks are the same and only the
+grammar's rules differ. Exit status: 0 when every target of the measured mode is met (with
+--compare, the "after" mode), 1 when one is not, 2 when a run fails. MIDI files go to a
+temporary folder.
 """
 
 import argparse

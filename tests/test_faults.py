@@ -586,9 +586,14 @@ def craft(kind, path, real):
         "a negative pitch class count": {"pitch_class_counts": [-1] + real["pitch_class_counts"][1:]},
         "eleven pitch class counts": {"pitch_class_counts": real["pitch_class_counts"][:11]},
         "pitch class counts not numbers": {"pitch_class_counts": ["C"] * 12},
+        "pitch class counts true": {"pitch_class_counts": [True] * 12},
+        "a pitch class count too large": {"pitch_class_counts": [10 ** 9 + 1] * 12},
         "an old vocabulary's pitch classes not a list": {"pitch_classes": 7},
+        "an old vocabulary's pitch classes as names": {"pitch_classes": ["C", "G"]},
+        "an old vocabulary's pitch class 12": {"pitch_classes": [0, 12]},
+        "an old vocabulary's pitch classes true and false": {"pitch_classes": [True, False]},
     }
-    if kind == "an old vocabulary's pitch classes not a list":
+    if kind.startswith("an old vocabulary's"):
         path.write_text(json.dumps(dict({k: v for k, v in real.items() if k != "pitch_class_counts"},
                                         **changes[kind])))
     elif kind in changes:
@@ -630,13 +635,16 @@ def test_a_crafted_vocabulary_is_one_line_fast(tmp_path, world, previous_run, ki
     assert snapshot(tmp_path) == before
 
 
-def test_the_real_vocabulary_is_accepted(previous_run):
+def test_the_real_vocabulary_is_accepted(previous_run, corpus_path):
     """The control for the crafted ones: what they are made from is a good vocabulary."""
     from data_utils import load_vocabulary
+    from preprocess import load_solo
 
     loaded = load_vocabulary(previous_run / "vocabulary.json")
     values = json.loads((previous_run / "vocabulary.json").read_text())["values"]
     assert [loaded[0][i] for i in range(len(values))] == values
+    # the counts the grammar draws by come back as the corpus has them: one per melody note
+    assert loaded[2] == load_solo(corpus_path).pitch_classes and sum(loaded[2].values()) == 193
 
 
 def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(tmp_path, previous_run):
@@ -652,8 +660,10 @@ def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(
 @pytest.mark.parametrize("kind", [
     "78 distinct non-values", "one C,1e9", "register upside down", "register beyond MIDI",
     "values not text", "values not a list", "a negative pitch class count", "eleven pitch class counts",
-    "pitch class counts not numbers", "an old vocabulary's pitch classes not a list", "empty", "a folder",
-    "missing"])
+    "pitch class counts not numbers", "pitch class counts true", "a pitch class count too large",
+    "an old vocabulary's pitch classes not a list", "an old vocabulary's pitch classes as names",
+    "an old vocabulary's pitch class 12", "an old vocabulary's pitch classes true and false", "empty",
+    "a folder", "missing"])
 def test_more_crafted_vocabularies_are_refused(tmp_path, previous_run, kind):
     """The same check in the program's own process: refused with the reason lstm.py prints."""
     from data_utils import load_vocabulary
@@ -664,6 +674,8 @@ def test_more_crafted_vocabularies_are_refused(tmp_path, previous_run, kind):
     with pytest.raises(CorpusError, match=re.escape(str(path))) as refused:
         load_vocabulary(path)
     assert "\n" not in str(refused.value)
+    if "pitch class" in kind:  # refused for the reason, not by accident
+        assert "pitch class" in str(refused.value).replace("_", " ")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -322,8 +322,9 @@ def test_pitch_classes_the_corpus_never_plays_are_left_out_while_others_fit():
 def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
     # Scale tones over C major with a window of a fifth each way. Counted equally, C and G come
     # about as often as the other tones; a corpus that plays one of them a thousand times as
-    # often makes it at least twice as frequent (a note never repeats the one before, and half
-    # the draws take the interval nearest the window's middle whatever its class).
+    # often makes it about twice as frequent or more (not far more: a note never repeats the one
+    # before, and half the draws take the interval nearest the window's middle whatever its
+    # class). Over blocks of 40 seeds the ratio is 1.9-2.2 for C and 2.8-3.2 for G.
     chords = stream.Voice()
     chords.insert(0, chord.Chord(["C4", "E4", "G4"]))
     grammar = " ".join(["S,0.5"] + ["S,0.5,<P-5,P5>"] * 31)
@@ -331,7 +332,7 @@ def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
 
     def share_of(favoured, counts):
         found = Counter()
-        for seed in range(20):
+        for seed in range(40):
             notes = unparse_grammar(grammar, chords, random.Random(seed), register=(55, 79), pitch_classes=counts)
             found.update(n.pitch.midi % 12 for n in notes if isinstance(n, note.Note))
         return found[favoured] / sum(found.values())
@@ -339,7 +340,7 @@ def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
     for favoured in (0, 7):
         equal = share_of(favoured, {pc: 1 for pc in c_major_scale})
         weighted = share_of(favoured, {pc: 1000 if pc == favoured else 1 for pc in c_major_scale})
-        assert weighted > 2 * equal
+        assert weighted > 1.5 * equal
 
 
 @pytest.mark.parametrize("register", [None, (55, 79)])
@@ -358,3 +359,19 @@ def test_approach_tones_stay_approach_tones_only_with_a_register(tmp_path, regis
     assert len(classes) > 10 and classes[0] in {0, 4, 7}
     approach = {11, 1, 3, 5, 6, 8}
     assert set(classes[1:]) <= ({0, 4, 7} if register is None else approach)
+
+
+def test_pitch_classes_may_be_a_set_or_counts_with_zeros():
+    # A set counts each class once; a class counted 0 is one the corpus never plays.
+    grammar = random_grammar(random.Random(3), count=40)
+    scale_counts = {pc: 1 for pc in (0, 2, 4, 5, 7, 9, 11)}
+    with_zeros = {pc: scale_counts.get(pc, 0) for pc in range(12)}
+    played = [[(e.offset, getattr(e, "nameWithOctave", "rest")) for e in
+               unparse_grammar(grammar, corpus_like_chords(), random.Random(3), register=(49, 82), pitch_classes=p)]
+              for p in (scale_counts, set(scale_counts), with_zeros)]
+    assert played[0] == played[1] == played[2]
+    all_zero = unparse_grammar(grammar, corpus_like_chords(), random.Random(3), register=(49, 82),
+                               pitch_classes=dict.fromkeys(range(12), 0))
+    unweighted = unparse_grammar(grammar, corpus_like_chords(), random.Random(3), register=(49, 82))
+    assert [getattr(e, "nameWithOctave", "rest") for e in all_zero] == \
+        [getattr(e, "nameWithOctave", "rest") for e in unweighted]
