@@ -78,8 +78,8 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 #   will have one output per time step.
 #
 # A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
-# its weights were trained on, and the register and pitch classes its melodies follow. It needs no training
-# windows, and over your own chords (`--chords`) no corpus at all.
+# its weights were trained on, and the register and pitch classes its melodies follow. It
+# needs no training windows, and over your own chords (`--chords`) no corpus at all.
 
 # %%
 if __name__ == "__main__":
@@ -336,9 +336,9 @@ if __name__ == "__main__":
 # time). Then it writes the MIDI file. With `--chords`, it improvises over your progression
 # instead, looped for `--bars` bars.
 #
-# Unlike the course's grammar, ours keeps every note inside the corpus melody's register,
-# leans on the corpus's own intervals, favours the pitch classes the corpus plays most, and
-# keeps approach tones rather than turning them into chord tones; the report at the end
+# Unlike the course's rules, ours keep every note inside the corpus melody's register,
+# lean on the corpus's own intervals, favour the pitch classes the corpus plays most, and
+# keep approach tones rather than turning them into chord tones; the report at the end
 # measures how close that comes (README: "How good is it").
 
 # %%

@@ -1,6 +1,6 @@
 """Quality benchmark: how much the improvisations sound like their corpus, seed after seed.
 
-    python bench/quality.py              # Metheny and two lead sheets, seeds 0-4, temperatures 0,0.5,0.8,1.0
+    python bench/quality.py              # Metheny and two lead sheets, seeds 0-4, 4 temperatures
     python bench/quality.py --compare    # before (register=None) and after (the corpus's register)
     python bench/quality.py --help
 
@@ -43,7 +43,7 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
 DEFAULT_CORPORA = ["data/original_metheny.mid", "music21:leadSheet/fosterBrownHair",
                    "music21:leadSheet/berlinAlexandersRagtime"]
 TX, N_A, TY = 30, 64, 50  # lstm.py's sizes
-MODES = {"before": "register=None, the course's rule", "after": "the corpus's register"}
+MODES = {"before": "register=None, the course's rules", "after": "the corpus's register, ours"}
 
 
 def run_corpus(corpus, epochs, seeds, temperatures, modes):
@@ -102,7 +102,7 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
                     # Seeded for each improvisation, and the sampler's state put back to the one
                     # a model built just after set_random_seed(seed) starts from (a fresh
                     # SeedGenerator draws it the same way): the same values as rebuilding the
-                    # model, so before and after differ only by the register.
+                    # model, so before and after differ only by the grammar's rules.
                     keras.utils.set_random_seed(seed)
                     for sampler in samplers:
                         sampler.seed_generator.state.assign(keras.random.SeedGenerator().state)
@@ -197,7 +197,7 @@ def main():
                              f"(default: {', '.join(DEFAULT_CORPORA)})")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--no-register", action="store_true",
-                       help="generate with register=None, the course's old rule (the 'before' state)")
+                       help="generate with register=None, the course's rules (the 'before' state)")
     which.add_argument("--compare", action="store_true",
                        help="generate both ways and print before (register=None) and after (the corpus's register)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
