@@ -154,10 +154,11 @@ def save_vocabulary(path, indices_values, register, pitch_classes, corpus_files)
 
 
 def load_vocabulary(path):
-    """(indices_values, register, pitch_classes {0-11: count}) from a file written by save_vocabulary.
+    """(indices_values, register, pitch_classes {0-11: count}) from a file written by
+    save_vocabulary.
 
-    The file is not trusted: its size, every value's syntax and the register are checked
-    before anything is built from it. Raises CorpusError when it is missing or not valid.
+    The file is not trusted: its size, every value's syntax, the register and the pitch-class
+    counts are checked before anything is built from it. Raises CorpusError when it is missing or not valid.
     """
     path = Path(path)
     problem = f"{path}: not a vocabulary written by lstm.py"
@@ -305,8 +306,8 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         predicted_tones = " ".join(["C,0.25"] + pred)
         # The course turns approach (A) and arbitrary (X) tones into chord tones, "a common
         # choice". With a register the grammar draws an approach tone among the pitch classes
-        # the corpus plays when one fits, so approach tones stay: jazz lines are full of them (13.5 % of
-        # Metheny's notes), and the course's rule left none.
+        # the corpus plays when one fits, so approach tones stay: jazz lines are full of them
+        # (13.5 % of Metheny's notes), and the course's rule left none.
         predicted_tones = predicted_tones.replace(" X", " C")
         if register is None:
             predicted_tones = predicted_tones.replace(" A", " C")
