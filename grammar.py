@@ -7,85 +7,15 @@ tone, A approach tone, X anything else, R rest), its length in quarter notes,
 and the range of intervals (the real interval to the previous note, widened by
 a minor third each way) from which a new note may be drawn when the grammar is
 turned back into notes. Turned back with a register, the notes also keep to the corpus's
-range and steps (see unparse_grammar).
+range and steps (see unparse_grammar). The rules themselves are in jazz_improv/music_rules.py.
 """
 
 import random
-import re
-from functools import lru_cache
 
-from music21 import chord, interval, note, pitch, scale, stream
+from music21 import chord, note, stream
 
-
-# A token: type, length in quarter notes and, after a phrase's first note, an interval window.
-TOKEN = re.compile(r"[CSAXR],\d{1,2}\.\d{1,3}(,<[PMmAd]{1,3}-?\d{1,2},[PMmAd]{1,3}-?\d{1,2}>)?")
-MAX_TOKEN_LENGTH = 16  # quarter notes: four bars of 4/4, longer than any note a solo holds
-
-
-def is_token(text):
-    """True if text is one grammar token with a length of at most MAX_TOKEN_LENGTH."""
-    return (isinstance(text, str) and TOKEN.fullmatch(text) is not None
-            and float(text.split(",")[1]) <= MAX_TOKEN_LENGTH)
-
-
-# Steps of the two linear scales the grammar derives, in semitones from the tonic.
-SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11), "dorian": (0, 2, 3, 5, 7, 9, 10)}
-# The tonics music21's scale.derive tries, in its order (enharmonic spellings included).
-TONICS = scale.intervalNetwork.IntervalNetwork._SCALE_STARTS
-
-
-@lru_cache(maxsize=None)
-def _scale_pitch_names(kind, tonic):
-    scale_class = {"major": scale.MajorScale, "dorian": scale.DorianScale}[kind]
-    return tuple(p.name for p in scale_class(tonic=tonic).getPitches())
-
-
-@lru_cache(maxsize=None)
-def _scale_names(chord_pitches, quality, weighted_blues):
-    """Pitch names of the scale derived from a chord (major if the chord is major).
-
-    For the major and Dorian scales this is music21's scale.derive, computed directly:
-    derive realises the scale on each of 15 tonics and keeps the one whose pitch classes
-    cover most of the chord's pitch classes (ties to the higher tonic, then the later one), which
-    took seconds per run. The tests check both agree.
-    """
-    kind = "major" if quality == "major" else "blues" if weighted_blues else "dorian"
-    if kind == "blues":  # not a simple pitch-class set: ask music21
-        derived = scale.WeightedHexatonicBlues().derive(chord.Chord(list(chord_pitches)))
-        return tuple(p.name for p in derived.getPitches())
-    classes = {pitch.Pitch(p).pitchClass for p in chord_pitches}  # derive counts each class once
-    ranked = []
-    for tonic in TONICS:
-        tonic_pitch = pitch.Pitch(tonic)
-        members = {(tonic_pitch.pitchClass + step) % 12 for step in SCALE_STEPS[kind]}
-        ranked.append((sum(c in members for c in classes), tonic_pitch))
-    ranked.sort()
-    ranked.reverse()
-    return _scale_pitch_names(kind, ranked[0][1].name)
-
-
-def _chord_key(a_chord):
-    return tuple(p.nameWithOctave for p in a_chord.pitches), a_chord.quality
-
-
-def is_scale_tone(a_chord, a_note):
-    """True if the note's name is in the (major or Dorian) scale derived from the chord."""
-    return a_note.name in _scale_names(*_chord_key(a_chord), weighted_blues=False)
-
-
-def is_approach_tone(a_chord, a_note):
-    """True if the note is a half step above or below one of the chord's pitches."""
-    for chord_pitch in a_chord.pitches:
-        for step in (1, -1):
-            neighbour = chord_pitch.transpose(step)
-            if a_note.name in (neighbour.name, neighbour.getEnharmonic().name):
-                return True
-    return False
-
-
-def is_chord_tone(a_chord, a_note):
-    """True if the note's name is one of the chord's pitch names."""
-    return a_note.name in (p.name for p in a_chord.pitches)
+from jazz_improv.music_rules import (chord_at, fits, measure_grammar, note_in_register, pitch_class_counts,
+                                     scale_names, window)
 
 
 def generate_chord_tone(a_chord, rng=random):
@@ -95,7 +25,7 @@ def generate_chord_tone(a_chord, rng=random):
 
 def generate_scale_tone(a_chord, rng=random):
     """A note drawn from the chord's scale, in one of the chord's octaves."""
-    name = rng.choice(_scale_names(*_chord_key(a_chord), weighted_blues=True))
+    name = rng.choice(scale_names(a_chord, weighted_blues=True))
     octave = rng.choice([p.octave for p in a_chord.sortAscending().pitches])
     return note.Note(f"{name}{octave}")
 
@@ -103,12 +33,6 @@ def generate_scale_tone(a_chord, rng=random):
 def generate_approach_tone(a_chord, rng=random):
     """A scale tone moved a half step up or down."""
     return generate_scale_tone(a_chord, rng).transpose(rng.choice([1, -1]))
-
-
-def chord_at(chords, offset):
-    """The last chord starting at or before offset, else the first chord."""
-    sounding = [c for c in chords if c.offset <= offset]
-    return sounding[-1] if sounding else chords[0]
 
 
 def parse_melody(fullMeasureNotes, fullMeasureChords):
@@ -121,184 +45,18 @@ def parse_melody(fullMeasureNotes, fullMeasureChords):
         a string of space-separated tokens, one per note or rest,
         e.g. "C,0.500 C,0.333,<P1,d-5> C,0.250,<M-2,m-6>"
     """
-    measure = [e for e in fullMeasureNotes if isinstance(e, (note.Note, note.Rest))]
-    chords = [c for c in fullMeasureChords if isinstance(c, chord.Chord)]
-    tokens = []
-    previous = None
-    for element in measure:
-        last_chord = chord_at(chords, element.offset)
-        if isinstance(element, note.Rest):
-            kind = "R"
-        elif element.name in last_chord.pitchNames:
-            kind = "C"
-        elif is_scale_tone(last_chord, element):
-            kind = "S"
-        elif is_approach_tone(last_chord, element):
-            kind = "A"
-        else:
-            kind = "X"
-        token = f"{kind},{float(element.quarterLength):.3f}"
-        if isinstance(element, note.Note):
-            if previous is not None:
-                distance = interval.Interval(noteStart=previous, noteEnd=element)
-                upper = interval.add([distance, "m3"])
-                lower = interval.subtract([distance, "m3"])
-                token += f",<{upper.directedName},{lower.directedName}>"
-            previous = element
-        tokens.append(token)
-    return " ".join(tokens)
-
-
-def _window(previous, terms):
-    """The lowest and highest pitch a token's interval window allows after the previous note."""
-    first = interval.Interval(terms[2].replace("<", ""))
-    second = interval.Interval(terms[3].replace(">", ""))
-    upper, lower = (first, second) if first.cents > second.cents else (second, first)
-    return interval.transposePitch(previous.pitch, lower), interval.transposePitch(previous.pitch, upper)
+    return measure_grammar(fullMeasureNotes, fullMeasureChords)
 
 
 def _candidates(low_pitch, high_pitch, last_chord, kind):
     """Notes between two pitches (inclusive) that fit the token's type."""
-    test = {"C": is_chord_tone, "S": is_scale_tone}.get(kind, is_approach_tone)
     count = int(high_pitch.ps - low_pitch.ps + 1)
     found = []
     for step in range(count):
         candidate = note.Note(low_pitch.transpose(step).simplifyEnharmonic())
-        if test(last_chord, candidate):
+        if fits(last_chord, candidate, kind):
             found.append(candidate)
     return found
-
-
-# Register mode (unparse_grammar with a register). The widest step taken by choice: a perfect
-# fifth; 98% of the Metheny corpus's steps are no wider.
-MAX_LEAP = 7
-# How often the leap rule takes the pitch nearest the middle of the window (the corpus's own
-# interval) rather than any pitch of the window; see _choose.
-CORPUS_STEP_CHANCE = 0.5
-# A phrase's first note is drawn among the fitting pitches at most this many semitones
-# farther from the register's centre than the nearest one: near the centre, not always the same.
-START_SPREAD = 4
-_FITTING = {}
-
-
-def _fitting_spellings(a_chord, kind):
-    """Pitch class -> a spelling of it that fits the token's type over the chord.
-
-    The type tests look at note names only, so the answer holds in every octave; it is
-    computed once per chord and type.
-    """
-    key = (_chord_key(a_chord), kind)
-    if key not in _FITTING:
-        test = {"C": is_chord_tone, "S": is_scale_tone}.get(kind, is_approach_tone)
-        found = {}
-        for pitch_class in range(12):
-            default = pitch.Pitch(midi=60 + pitch_class)
-            # a chord or scale may spell the class either way (G# or A-, F or E#)
-            for spelled in [default] + default.getAllCommonEnharmonics(alterLimit=1):
-                if test(a_chord, note.Note(spelled.name)):
-                    found[pitch_class] = spelled.name
-                    break
-        _FITTING[key] = found
-    return _FITTING[key]
-
-
-def _spelled_note(midi, spellings):
-    """A Note at this MIDI pitch, spelled the way `spellings` gives for its pitch class, if it does."""
-    a_pitch = pitch.Pitch(midi=midi)
-    wanted = spellings.get(midi % 12, a_pitch.name)
-    if a_pitch.name != wanted:
-        a_pitch = next(p for p in a_pitch.getAllCommonEnharmonics(alterLimit=1) if p.name == wanted)
-    return note.Note(a_pitch)
-
-
-def _fold(midi, low, high, spellings):
-    """Move a MIDI pitch by octaves into [low, high].
-
-    A register narrower than an octave may hold no octave of the pitch class: then the
-    fitting pitch of the register nearest to the octaves of it on either side, or failing
-    that the register's nearer edge.
-    """
-    while midi > high:
-        midi -= 12
-    while midi < low:
-        midi += 12
-    if midi <= high:
-        return midi
-    inside = [m for m in range(low, high + 1) if m % 12 in spellings] or [low, high]
-    return min(inside, key=lambda m: (min(abs(m - midi), abs(m - midi + 12)), m))
-
-
-def _choose(moves, before, bottom, top, rng, pitch_classes=None):
-    """Leap rule: the next pitch among `moves`, the fitting pitches of the window [bottom, top].
-
-    Only pitches within MAX_LEAP (a fifth) of the previous one are considered when there are
-    any, and with chance CORPUS_STEP_CHANCE the one nearest the window's middle, the interval
-    the corpus played, is taken (ties drawn at random). Why: the window is the corpus's
-    interval widened by a minor third each way, so a uniform draw in it turns seconds into
-    fourths and fourths into sevenths; the corpus leaps more than a fifth in 2% of its steps.
-    The last draw is _draw's, weighted by the corpus's pitch classes when they are given.
-    """
-    near = [m for m in moves if abs(m - before) <= MAX_LEAP] or moves
-    if rng.random() < CORPUS_STEP_CHANCE:
-        middle = (bottom + top) / 2
-        best = min(abs(m - middle) for m in near)
-        near = [m for m in near if abs(m - middle) == best]
-    return _draw(near, rng, pitch_classes)
-
-
-def _draw(pitches, rng, pitch_classes):
-    """One of the MIDI pitches, drawn uniformly or, given pitch_classes ({pitch class: how many
-    of the corpus's notes have it}), weighted by those counts plus one. Why: a tune that dwells
-    on its tonic and fifth should keep doing so rather than visit every fitting tone equally
-    often; the one added keeps the draw possible where only classes the corpus never plays fit.
-    """
-    if not pitch_classes:
-        return rng.choice(pitches)
-    return rng.choices(pitches, weights=[pitch_classes.get(m % 12, 0) + 1 for m in pitches])[0]
-
-
-def _note_in_register(terms, kind, a_chord, previous, register, pitch_classes, rng):
-    """The next note of unparse_grammar when a register (lowest, highest) is given.
-
-    Register rule: the note is drawn (by _choose) among the pitches of the token's type that
-    lie both in its interval window and in the register; when there is none, the course's
-    draw from the whole window is moved by octaves into the register, as Impro-Visor does.
-    A phrase's first note is drawn among the fitting pitches nearest the register's centre
-    rather than in the chord's octave; a later note without a window (a measure's first note
-    in the corpus) gets a window of a fifth either way of the previous note. Pitch classes the
-    corpus never plays are left out while others of the type fit, and the draw among those it
-    plays is weighted by how often it plays them.
-    """
-    low, high = register
-    spellings = _fitting_spellings(a_chord, kind)
-    if pitch_classes:
-        spellings = {pc: name for pc, name in spellings.items() if pc in pitch_classes} or spellings
-
-    def fitting(bottom, top):
-        return [m for m in range(max(bottom, low), min(top, high) + 1) if m % 12 in spellings]
-
-    if previous is None:
-        centre = (low + high) / 2
-        candidates = fitting(low, high) or list(range(low, high + 1))
-        nearest = min(abs(m - centre) for m in candidates)
-        starts = [m for m in candidates if abs(m - centre) <= nearest + START_SPREAD]
-        return _spelled_note(_draw(starts, rng, pitch_classes), spellings)
-    before = int(previous.pitch.ps)
-    if len(terms) == 2:  # its middle, for _choose, is the previous note: the smallest step
-        bottom, top = before - MAX_LEAP, before + MAX_LEAP
-    else:
-        low_pitch, high_pitch = _window(previous, terms)
-        bottom, top = int(low_pitch.ps), int(high_pitch.ps)
-    candidates = fitting(bottom, top)
-    moves = [m for m in candidates if m != before]  # a repeat would be pruned away
-    if moves:
-        return _spelled_note(_choose(moves, before, bottom, top, rng, pitch_classes), spellings)
-    if candidates:
-        return _spelled_note(candidates[0], spellings)
-    # Nothing of the right type inside: the course's draw from the whole window, folded.
-    outside = [m for m in range(bottom, top + 1) if m % 12 in spellings]
-    midi = rng.choice(outside) if outside else before + rng.choice([-2, 2])
-    return _spelled_note(_fold(midi, low, high, spellings), spellings)
 
 
 def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_classes=None):
@@ -311,7 +69,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
         register -- optional (lowest, highest) MIDI pitches, e.g. the corpus melody's. Given,
             every note lies inside it, the first note starts near its centre, and steps lean
             to the corpus's intervals with leaps wider than a fifth only where the window
-            leaves no choice (see _note_in_register and _choose). None keeps the course's
+            leaves no choice (see music_rules.note_in_register). None keeps the course's
             rule: a note is drawn anywhere in its interval window and only raised out of
             the octaves below C4 (a note without a window) or C3 (the others).
         pitch_classes -- optional {pitch class (0-11): count}, e.g. how many of the corpus
@@ -322,9 +80,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
     Returns:
         a stream.Voice of Notes and Rests, each starting where the previous one ends
     """
-    if pitch_classes is not None:  # a set counts each class once; a class counted 0 is not played
-        counts = dict.fromkeys(pitch_classes, 1) if isinstance(pitch_classes, (set, frozenset)) else pitch_classes
-        pitch_classes = {pc: count for pc, count in counts.items() if count > 0} or None
+    pitch_classes = pitch_class_counts(pitch_classes)  # a set counts each class once
     elements = stream.Voice()
     chords = [c for c in m1_chords if isinstance(c, chord.Chord)]
     offset = 0.0
@@ -338,7 +94,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
             continue
         last_chord = chord_at(chords, offset)
         if register is not None:
-            new_note = _note_in_register(terms, kind, last_chord, previous, register, pitch_classes, rng)
+            new_note = note_in_register(terms, kind, last_chord, previous, register, pitch_classes, rng)
             lowest_octave = None
         elif previous is None or len(terms) == 2:
             # No interval to go by: draw freely from the chord, no lower than middle C.
@@ -350,7 +106,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
                 new_note = generate_approach_tone(last_chord, rng)
             lowest_octave = 4
         else:
-            low_pitch, high_pitch = _window(previous, terms)
+            low_pitch, high_pitch = window(previous, terms)
             candidates = _candidates(low_pitch, high_pitch, last_chord, kind)
             moves = [c for c in candidates if c.nameWithOctave != previous.nameWithOctave]
             if len(candidates) > 1 and moves:

@@ -25,7 +25,7 @@
 # notebook from the environment variable `LSTM_ARGS`, if set.
 
 # %%
-from command_line import begin_run, corpus_options, output_files, quiet_tensorflow, settings, show
+from jazz_improv.command_line import begin_run, corpus_options, output_files, quiet_tensorflow, settings, show
 
 args = settings(__name__)  # first, so that --help, a typo or Ctrl-C is answered at once
 
@@ -34,13 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-import audio
-import report
-from data_utils import (TEMPO_BPM, corpus_file, generate_music, load_music_utils, load_vocabulary,
-                        load_weights_file, save_vocabulary, save_weights_file)
-from piece_reader import DEFAULT_BEATS_PER_BAR
-from plots import plot_loss, plot_piano_roll, save_figure
-from preprocess import load_solo, solo_timeline
+from data_utils import generate_music, load_music_utils
+from jazz_improv import audio, report
+from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
+from jazz_improv.midi_output import TEMPO_BPM
+from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
+from jazz_improv.plots import plot_loss, plot_piano_roll, save_figure
+from jazz_improv.saved_model import load_vocabulary, load_weights_file, save_vocabulary, save_weights_file
 
 files, written = output_files(args)  # the MIDI file at args.out, everything else beside it
 
@@ -128,7 +128,7 @@ if __name__ == "__main__":
 # means creating each layer **once** and calling the same object at every step. These
 # are the three layer objects the course shares across steps. `StepLSTM` is Keras's
 # `LSTM` with a shortcut for one-step calls like ours: it calls its cell directly, so the
-# 30-step graph is quicker to build (`training.py`). The seed is set first, because it
+# 30-step graph is quicker to build (`jazz_improv/training.py`). The seed is set first, because it
 # decides the layers' first weights.
 
 # %%
@@ -139,7 +139,7 @@ with quiet_tensorflow(__name__):
     from keras.optimizers import Adam
     from keras.optimizers.schedules import InverseTimeDecay
 
-    from training import FastTrainingModel, StepLSTM
+    from jazz_improv.training import FastTrainingModel, StepLSTM
 
 if __name__ == "__main__":
     keras.utils.set_random_seed(args.seed)
@@ -161,7 +161,7 @@ densor = Dense(n_values, activation="softmax")
 #
 # The model is a `FastTrainingModel`: a Keras `Model` that trains exactly the same way,
 # several times faster, by computing the 30 losses in one operation and feeding `fit`
-# without rebuilding its data pipeline every epoch (see `training.py`).
+# without rebuilding its data pipeline every epoch (see `jazz_improv/training.py`).
 
 # %%
 def djmodel(Tx, n_a, n_values):
@@ -225,7 +225,7 @@ if __name__ == "__main__":
         print(f"Training curve saved in {files.loss}")
         show(files.loss)
         save_weights_file(model, files.weights)
-        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, midi_path)
+        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, solo.digests)
         print(f"Model saved in {files.weights} and {files.vocabulary}")
 
 # %% [markdown]

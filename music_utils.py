@@ -2,10 +2,11 @@
 
 import numpy as np
 
+from jazz_improv.limits import MAX_WINDOWS
+
 COURSE_WINDOWS = 60  # the course's training examples
 COURSE_CORPUS_TOKENS = 193  # the course's corpus: a corpus this long or shorter gets its 60 windows
 PASSES = 3  # a larger corpus: enough windows to cover each token about this many times
-MAX_WINDOWS = 2_000  # (2,000, 30, n_values) float32 arrays: 240 kB per value for X, as much for Y
 
 
 def windows_for(corpus_length, Tx=30):

@@ -26,7 +26,7 @@ Spelling decisions, where real books and music21 disagree (music21 spells flats 
 * The first alteration of a degree replaces its natural tone, a second one joins it:
   ``C13b9`` has Db instead of D; ``C7b9#9`` has both.
 
-Voicing (kept from preprocess._chord_symbol_pitches so earlier outputs stay the same): tones are
+Voicing (as earlier versions voiced symbols, so earlier outputs stay the same): tones are
 stacked above the root, and the whole chord is moved by octaves so its lowest note lies in MIDI
 48..59, the octave below middle C. A slash chord's bass takes over that pitch class from the
 upper voices and goes below them, so it is the lowest note and lies in 48..59.
@@ -35,6 +35,9 @@ upper voices and goes below them, so it is the lowest note and lies in 48..59.
 import re
 from fractions import Fraction
 from functools import lru_cache
+
+from jazz_improv.console import InputError
+from jazz_improv.events import Event
 
 _EXAMPLES = "C, Dm7, G7, Cmaj7, F#m7b5, Bb7, Ebmaj7"
 _LOWEST = 48  # C3, the octave below middle C
@@ -99,10 +102,6 @@ _SYMBOL = re.compile(
 )
 
 
-class ChordSymbolError(ValueError):
-    """A chord symbol or progression that cannot be read; the message names it for a person."""
-
-
 def _pitch_class(note):
     return (_LETTERS[note[0]] + _ACCIDENTALS[note[1:]]) % 12
 
@@ -143,14 +142,14 @@ def _tones(match):
 def chord_symbol_pitches(figure: str) -> tuple[int, ...]:
     """Sorted MIDI pitches of a jazz chord symbol, lowest note in 48..59; () for N.C.
 
-    Raises ChordSymbolError naming the symbol when it cannot be read.
+    Raises InputError naming the symbol when it cannot be read.
     """
     text = figure.strip().translate(_NORMALISE).replace("6/9", "69")
     if text.replace(".", "").upper() == "NC":
         return ()
     match = _SYMBOL.fullmatch(text)
     if not match:
-        raise ChordSymbolError(f"unknown chord symbol {figure!r} (try e.g. {_EXAMPLES})")
+        raise InputError(f"unknown chord symbol {figure!r} (try e.g. {_EXAMPLES})")
     root = _pitch_class(match["root"])
     pitches = sorted(_LOWEST + root + semitones for semitones in _tones(match))
     if match["bass"] and _pitch_class(match["bass"]) != root:
@@ -165,11 +164,11 @@ def parse_progression(text: str) -> tuple[tuple[str, ...], ...]:
     """Chord bars from text such as "Dm7 G7 | Cmaj7 | A7" (one chord per bar if there is no "|").
 
     Returns a tuple of bars, each a tuple of chord-symbol figures; "N.C." may stand for a chord.
-    Raises ChordSymbolError for empty text or bars, or naming the first symbol it cannot read.
+    Raises InputError for empty text or bars, or naming the first symbol it cannot read.
     """
     bars = [bar.split() for bar in text.split("|")] if "|" in text else [[s] for s in text.split()]
     if not bars or any(not bar for bar in bars):
-        raise ChordSymbolError(f"--chords {text!r}: give chord symbols, bars separated by |")
+        raise InputError(f"--chords {text!r}: give chord symbols, bars separated by |")
     for bar in bars:
         for figure in bar:
             chord_symbol_pitches(figure)
@@ -179,7 +178,7 @@ def parse_progression(text: str) -> tuple[tuple[str, ...], ...]:
 def progression_events(progression, first_bar: int, bar_count: int, beats_per_bar):
     """Chords of a progression looped over bars first_bar .. first_bar + bar_count - 1.
 
-    Returns [(offset, length, pitches)] with offsets and lengths in beats as Fractions; the chords
+    Returns [Event] with offsets and lengths in beats as Fractions; the chords
     of a bar share it equally, and an N.C. keeps its share of the bar silent.
     """
     events = []
@@ -189,5 +188,5 @@ def progression_events(progression, first_bar: int, bar_count: int, beats_per_ba
         for i, figure in enumerate(figures):
             pitches = chord_symbol_pitches(figure)
             if pitches:
-                events.append((bar * beats_per_bar + i * length, length, pitches))
+                events.append(Event(bar * beats_per_bar + i * length, length, tuple(pitches)))
     return events

@@ -16,9 +16,11 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from jazz_improv.console import InputError, describe, native_stderr_muted
+from jazz_improv.limits import MAX_BARS, MAX_WINDOWS
+
 PROGRAM = "lstm.py"
 DEFAULT_BARS = 16
-MAX_BARS = 256  # the audio of a piece stays under about 50 MB
 
 
 def _whole_number(low, high=None, what=""):
@@ -92,8 +94,6 @@ def parser():
     parser.add_argument("--bars", type=_bar_count,
                         help=f"with --chords, the length of the piece in bars, at most {MAX_BARS} "
                              f"(default: {DEFAULT_BARS})")
-    from music_utils import MAX_WINDOWS
-
     parser.add_argument("--windows", metavar="N", type=_whole_number(1, MAX_WINDOWS, ", the limit"),
                         help="training windows of 30 values (default: 60 for a corpus the size of "
                              "the course's, about three for every 30 tokens of a longer one; at most "
@@ -221,7 +221,7 @@ class _Unguarded:
 
 
 def begin_run(module_name, written):
-    """Guard the output folder for a script's run (atomic_files.OutputRun); returns the run.
+    """Guard the output folder for a script's run (safe_files.OutputRun); returns the run.
 
     Call it before reading anything from the output folder (a killed run there is rolled back
     first). As a script, an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a
@@ -229,7 +229,7 @@ def begin_run(module_name, written):
     """
     if module_name != "__main__" or in_notebook():
         return _Unguarded()
-    from atomic_files import OutputRun
+    from jazz_improv.safe_files import OutputRun
 
     run = OutputRun(written)
     sys.excepthook = functools.partial(_one_line_errors, run=run)
@@ -238,9 +238,9 @@ def begin_run(module_name, written):
 
 
 def corpus_options(args):
-    """How to read the corpus (preprocess.Options) from lstm.py's options."""
-    from chord_symbols import parse_progression
-    from preprocess import Options
+    """How to read the corpus (corpus.Options) from lstm.py's options."""
+    from jazz_improv.chord_symbols import parse_progression
+    from jazz_improv.corpus import Options
 
     return Options(melody_part=args.melody_part, section=args.section,
                    chord_parts=tuple(args.chord_parts.split(",")) if args.chord_parts else None,
@@ -262,11 +262,7 @@ def _one_line_errors(kind, error, traceback, run=None):
     call the hook too (h5py, for errors it cannot raise): anything but a person's error or an
     interrupt is printed as usual, and the run is rolled back at exit if it never commits.
     """
-    user_errors = [OSError]
-    for module, name in (("preprocess", "CorpusError"), ("chord_symbols", "ChordSymbolError")):
-        if module in sys.modules:
-            user_errors.append(getattr(sys.modules[module], name))
-    if not issubclass(kind, (KeyboardInterrupt, *user_errors)):
+    if not issubclass(kind, (KeyboardInterrupt, OSError, InputError)):
         sys.__excepthook__(kind, error, traceback)
         return
     if run is not None:
@@ -284,14 +280,6 @@ def _one_line_errors(kind, error, traceback, run=None):
     print(f"{PROGRAM}: error: {message}", file=sys.stderr, flush=True)
     # the interpreter would exit with status 1 after a hook; the status says which error it was
     os._exit(status)
-
-
-def describe(error):
-    """One line for an error; an OSError names its file and the system's reason."""
-    if isinstance(error, OSError) and error.strerror:
-        where = f"{error.filename}: " if error.filename else ""
-        return f"{where}{error.strerror}"
-    return str(error)
 
 
 @contextlib.contextmanager
@@ -314,20 +302,6 @@ def quiet_tensorflow(module_name):
 
         keras.ops.zeros(1)  # start the runtime now, so its device probe is muted too
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-
-
-@contextlib.contextmanager
-def native_stderr_muted():
-    """Mute the process's stderr (file descriptor 2), where native libraries log."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def show(path):

@@ -1,8 +1,9 @@
-"""A melody and chords from any pitched piece: pure functions on plain numbers.
+"""A melody and chords from any pitched piece, then its measures.
 
-preprocess reads a score with music21; these functions take what it reads as plain data
-and turn any texture (a chorale, a piano rag, a lead sheet) into one melody line and
-a chord progression. Only a piece with nothing pitched has no melody.
+piece_files reads a score; these functions take what it reads as plain data and turn any
+texture (a chorale, a piano rag, a lead sheet) into one melody line and a chord progression
+(melody_and_harmony), then into the measures of notes and chords the grammar reads
+(bars_and_chords). Only a piece with nothing pitched has no melody.
 
 Data model, offsets and lengths are fractions.Fraction quarter notes throughout:
   event       (offset, length, pitches): pitches a tuple (or list) of MIDI ints,
@@ -17,9 +18,20 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 from itertools import pairwise
 
+from jazz_improv.chord_symbols import progression_events
+from jazz_improv.console import InputError
+from jazz_improv.events import Event, MelodyNote, make_chord, make_note
+from jazz_improv.limits import MAX_TOKEN_LENGTH
+
 MELODIC_RANGE = range(55, 89)  # G3 to E6: where melodies live
 DROP = 12  # a skyline note more than an octave below both neighbours is accompaniment
 SUBSTANTIAL = Fraction(1, 2)  # a part scoring at least half the best is a melody candidate
+# A part whose skyline keeps this share of its notes is one line already; below it, it plays
+# chords or voices, and a low note far under the tune is accompaniment (DROP).
+SINGLE_LINE_SHARE = Fraction(4, 5)
+# A part is the piece's chord part when at least this share of its events (notes and chords)
+# are chords of two pitch classes or more: its chords are then taken as written, not beat by beat.
+CHORD_PART_SHARE = Fraction(2, 3)
 
 
 def events_of_part(part):
@@ -257,3 +269,144 @@ def harmony_events(parts_events, beats_per_bar, unit=Fraction(1)):
             chords.append((start, pitches))
     ends = [start for start, _ in chords[1:]] + starts[-1:]
     return [(start, end - start, pitches) for (start, pitches), end in zip(chords, ends)]
+
+
+def _part_label(index, part):
+    return f"{index} ({part.name})" if part.name else str(index)
+
+
+def _find_parts(parts, wanted, what, where):
+    """Indices of the parts named by index or (case-insensitive) name; where names the piece."""
+    found = []
+    for key in wanted:
+        matches = [i for i, p in enumerate(parts) if key == str(i) or key.lower() == p.name.lower()]
+        if not matches:
+            listing = ", ".join(_part_label(i, p) for i, p in enumerate(parts))
+            raise InputError(f"{where}: no part {key!r} for {what}; the parts are: {listing}")
+        found.append(matches[0])
+    return found
+
+
+def in_section(texture, section):
+    """The texture with only the events that start in measures first..last (counted as the
+    score counts them: from 1, or from 0 after a pickup)."""
+    if section is None:
+        return texture
+    first, last = section
+    start = (first - texture.first_bar) * texture.bar_length
+    end = (last - texture.first_bar + 1) * texture.bar_length
+
+    def kept(events):
+        return [event for event in events if start <= event[0] < end]
+
+    return texture._replace(parts=[part._replace(events=kept(part.events)) for part in texture.parts],
+                            symbols=kept(texture.symbols))
+
+
+def _chord_part(parts, melody_index):
+    """Index of the part that plays chords, or None: a part other than the melody's in which at
+    least CHORD_PART_SHARE of the events are chords of two pitch classes or more (of several
+    such parts, the one with the most chords)."""
+    best, best_count = None, 0
+    for index, part in enumerate(parts):
+        if index == melody_index or part.percussion or not part.events:
+            continue
+        count = sum(len({p % 12 for p in pitches}) > 1 for _, _, pitches in part.events)
+        if count >= CHORD_PART_SHARE * len(part.events) and count > best_count:
+            best, best_count = index, count
+    return best
+
+
+def melody_and_harmony(texture, options, where):
+    """The melody [MelodyNote] (one line, rests in its gaps) and the chords [Event] of a piece.
+
+    Melody: the part --melody-part names, else the most melodic part
+    (melody_extraction.pick_melodic_part); its skyline, which drops notes far under the tune
+    when the part plays chords or voices.
+    Chords, the first of: the parts --chord-parts names, beat by beat; the piece's chord
+    symbols; its chord part, as written; the other pitched parts and the notes under the
+    melody in its own part, beat by beat; the --chords progression.
+    """
+    parts = texture.parts
+    span = f"measures {options.section[0]}:{options.section[1]}" if options.section else "the piece"
+    if options.melody_part is not None:
+        (melody_index,) = _find_parts(parts, [options.melody_part], "--melody-part", where)
+    else:
+        melody_index = pick_melodic_part([p.events for p in parts], [p.percussion for p in parts])
+        if melody_index is None and options.section is None:
+            raise InputError(f"{where}: no melodic part: nothing pitched (only drums, or no notes); "
+                              "use a piece with a tune or chords")
+    events = [] if melody_index is None else parts[melody_index].events  # None: an empty section
+    line = skyline(events, drop=None)
+    single_line = len(line) >= SINGLE_LINE_SHARE * sum(len(pitches) for _, _, pitches in events)
+    if not single_line:
+        line = skyline(events)
+    if not line:
+        raise InputError(f"{where}: {span} holds no melody notes; check --section and --melody-part")
+    under = accompaniment(events, line)
+
+    bar_length = texture.bar_length
+    if options.chord_parts is not None:
+        chosen = _find_parts(parts, options.chord_parts, "--chord-parts", where)
+        sources = [under if index == melody_index else parts[index].events for index in chosen]
+        chords = harmony_events(sources, bar_length, texture.beat)
+    elif texture.symbols:
+        chords = texture.symbols
+    elif (chord_part := _chord_part(parts, melody_index)) is not None:
+        chords = [e for e in parts[chord_part].events if len({p % 12 for p in e[2]}) > 1]
+    else:
+        others = [p.events for i, p in enumerate(parts) if i != melody_index and not p.percussion]
+        chords = harmony_events(others + [under], bar_length, texture.beat)
+    chords = [Event(*e) for e in chords]
+    if not chords:
+        if options.progression is None:
+            raise InputError(f"{where}: no chords found (no chord symbols, and no other notes sound "
+                              "with the melody); give them with --chords or --chord-parts")
+        # The progression starts on the first full bar: a pickup takes its first chord too.
+        first_bar = max(int(line[0][0] // bar_length), 1 - texture.first_bar)
+        last_bar = max(int(line[-1][0] // bar_length), first_bar)
+        chords = [Event(*e) for e in progression_events(options.progression, first_bar,
+                                                        last_bar - first_bar + 1, bar_length)]
+    melody = [MelodyNote(*n) for n in with_rests(line, start=line[0][0] // bar_length * bar_length)]
+    return melody, chords
+
+
+def bars_and_chords(melody, chord_events, bar_length):
+    """Measures of the bars that hold melody notes, and for each the chords sounding in it.
+
+    melody: [MelodyNote] in order, one line; chord_events: [Event]. A note or rest longer
+    than MAX_TOKEN_LENGTH is cut to it, and one that crosses a bar line is split
+    there (as a tie would split it). A bar where no chord starts on the downbeat takes the
+    chord still sounding from before (or the piece's first chord), moved to the downbeat.
+    Returns (measures, chords), index 0 the course's empty header; one pass over each list.
+    """
+    bars = {}  # bar index -> [MelodyNote], in order
+    for offset, length, pitch in melody:
+        end = offset + min(length, MAX_TOKEN_LENGTH)
+        first, last = int(offset // bar_length), -int(-end // bar_length) - 1
+        # A rest's middle bars hold nothing but the rest: they are not measures of the corpus.
+        for bar in (range(first, last + 1) if pitch is not None else sorted({first, last})):
+            start, stop = max(offset, bar * bar_length), min(end, (bar + 1) * bar_length)
+            bars.setdefault(bar, []).append(MelodyNote(start, stop - start, pitch))
+
+    chord_events = sorted(chord_events, key=lambda e: e.offset)
+    measures, chords = [[]], [[]]
+    next_chord, held = 0, None  # held: the last chord starting before the current bar
+    for bar, notes in bars.items():
+        if all(n.pitch is None for n in notes):
+            continue
+        bar_start, bar_end = bar * bar_length, (bar + 1) * bar_length
+        while next_chord < len(chord_events) and chord_events[next_chord].offset < bar_start:
+            held = chord_events[next_chord]
+            next_chord += 1
+        after = next_chord
+        while after < len(chord_events) and chord_events[after].offset < bar_end:
+            after += 1
+        starting = chord_events[next_chord:after]
+        if not starting or starting[0].offset > bar_start:
+            pitches = (held or chord_events[0]).pitches
+            until = starting[0].offset if starting else bar_end
+            starting.insert(0, Event(bar_start, until - bar_start, pitches))
+        measures.append([make_note(*n) for n in notes])
+        chords.append([make_chord(*e) for e in starting])
+    return measures, chords

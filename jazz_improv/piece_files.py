@@ -1,27 +1,24 @@
-"""Read a MIDI, MusicXML or ABC file into parts of plain note events, for preprocess.
+"""Read a MIDI, MusicXML or ABC file into parts of plain note events.
 
-A MIDI file is read by our own reader, in one pass over its bytes (music21's importer builds
-measures, voices and ties, and costs more than linear time): one part per track and channel,
-channel 10 being drums. MusicXML and ABC are read by music21; an ABC file of several tunes
+A MIDI file is read from mido's events (music21's importer builds measures, voices and ties,
+and costs more than linear time): one part per track and channel, channel 10 being drums. MusicXML and ABC are read by music21; an ABC file of several tunes
 gives one piece per tune. Each piece comes with its metre, its chord symbols and where its
 bars start.
 """
 
+import io
 from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 
+import mido
 from music21 import converter, harmony, instrument, meter, stream
 
-from course_corpus import Event, quantize
-from melody_extraction import events_of_part, is_percussion
-
-
-class UnreadableFile(ValueError):
-    """A file that is not a readable piece; the message says why, naming the file."""
-
+from jazz_improv.console import InputError, cannot_read
+from jazz_improv.events import Event, quantize
+from jazz_improv.melody_and_chords import events_of_part, is_percussion
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -53,8 +50,11 @@ class Texture(NamedTuple):
 
 def _is_midi(path):
     """True for a file that starts as MIDI files do, or is named like one."""
-    with open(path, "rb") as file:
-        return file.read(4) == b"MThd" or Path(path).suffix.lower() in MIDI_SUFFIXES
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == b"MThd" or Path(path).suffix.lower() in MIDI_SUFFIXES
+    except OSError as error:
+        raise cannot_read(path, error) from None
 
 
 def _midi_metre(numerator, denominator):
@@ -93,121 +93,90 @@ def _midi_events(notes, ticks_per_quarter):
     return sorted((offset, length, tuple(sorted(pitches))) for (offset, length), pitches in chords.items())
 
 
-def _midi_chunks(data):
-    """(ticks per quarter note, [track bytes]) of a Standard MIDI File's bytes.
-    Raises ValueError when they are not one."""
-    if len(data) < 14 or data[:4] != b"MThd":
-        raise ValueError("no MIDI header")
-    header_length = int.from_bytes(data[4:8], "big")
-    division = int.from_bytes(data[12:14], "big")
-    if not division or division & 0x8000:  # zero, or SMPTE frames rather than beats
-        raise ValueError("no timing in beats")
-    tracks, position = [], 8 + header_length
-    while position + 8 <= len(data):
-        length = int.from_bytes(data[position + 4:position + 8], "big")
-        if position + 8 + length > len(data):
-            raise ValueError("cut short")
-        if data[position:position + 4] == b"MTrk":
-            tracks.append(data[position + 8:position + 8 + length])
-        position += 8 + length
-    if not tracks:
-        raise ValueError("no tracks")
-    return division, tracks
-
-
-def _variable_length(data, position):
-    """(value, position after it) of a MIDI variable-length quantity: 7 bits a byte, high bit
-    set on all but the last."""
-    value = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            return value, position
-
-
-class _MidiTrack(NamedTuple):
-    """What one MIDI track holds: its name, the first program of each channel, the notes of
-    each channel [(on tick, off tick, pitch)], and its first time signature (tick, numerator,
-    denominator) or None. Channels are numbered from 1, as music21 numbers them."""
+class MidiTrack(NamedTuple):
+    """What one MIDI track holds: its name, the first program of each channel, its notes
+    [(on tick, off tick, pitch, channel)] in note-on order, whether it switches any note on
+    (music21 5 counted such a track among those with notes, closed or not), and its first time
+    signature (tick, numerator, denominator) or None. Channels are numbered from 1, as music21
+    numbers them."""
 
     name: str
     programs: dict
-    notes: dict
+    notes: list
+    has_note_on: bool
     signature: tuple | None
 
 
-def _read_track(track):
-    """The _MidiTrack of one track's bytes, walked event by event (running status, meta and
-    system-exclusive events included). A note lasts from its note-on to the first note-off of
-    its pitch and channel; a note never switched off is dropped. Raises ValueError when the
-    bytes are not MIDI events."""
-    name, programs, notes, signature = "", {}, defaultdict(list), None
-    sounding = defaultdict(deque)  # (channel, pitch) -> on ticks of the notes not yet off
-    position, now, status = 0, 0, 0
+def _track(messages):
+    """The MidiTrack of one track's mido messages. A note lasts from its note-on to the first
+    note-off of its pitch and channel (a note-on of velocity 0 is a note-off); a note never
+    switched off is dropped."""
+    name, programs, signature = "", {}, None
+    notes, note_ons = [], 0
+    sounding = defaultdict(deque)  # (channel, pitch) -> (on tick, order) of the notes not yet off
+    now = 0
+    for message in messages:
+        now += message.time
+        kind = message.type
+        if kind == "note_on" and message.velocity:
+            sounding[message.channel + 1, message.note].append((now, note_ons))
+            note_ons += 1
+        elif kind in ("note_off", "note_on"):
+            waiting = sounding.get((message.channel + 1, message.note))
+            if waiting:
+                on, order = waiting.popleft()
+                notes.append((order, on, now, message.note, message.channel + 1))
+        elif kind == "program_change":
+            programs.setdefault(message.channel + 1, message.program)
+        elif kind == "track_name" and not name:
+            # mido decodes text as Latin-1; files write UTF-8 more often
+            name = message.name.encode("latin-1", "replace").decode("utf-8", "replace").strip()
+        elif kind == "time_signature" and signature is None:
+            signature = (now, message.numerator, message.denominator)
+        elif kind == "end_of_track":
+            break
+    notes.sort()
+    return MidiTrack(name, programs, [note[1:] for note in notes], note_ons > 0, signature)
+
+
+def read_midi(path):
+    """(ticks per quarter note, [MidiTrack]) of a Standard MIDI File, read by mido.
+
+    Raises InputError naming the file when it cannot be read or is not MIDI with timing in beats.
+    """
     try:
-        while position < len(track):
-            delta, position = _variable_length(track, position)
-            now += delta
-            if track[position] >= 0x80:
-                status = track[position]
-                position += 1
-            if status in (0xF0, 0xF7, 0xFF):
-                kind = None
-                if status == 0xFF:
-                    kind = track[position]
-                    position += 1
-                length, position = _variable_length(track, position)
-                payload = track[position:position + length]
-                position += length
-                status = 0  # meta and system-exclusive events end a running status
-                if kind == 0x03 and not name:
-                    name = payload.decode("utf-8", "replace").strip()
-                elif kind == 0x58 and len(payload) >= 2 and signature is None:
-                    signature = (now, payload[0], 2 ** payload[1])
-                elif kind == 0x2F:  # end of track
-                    break
-                continue
-            if status < 0x80:
-                raise ValueError("a track holds bytes that are not MIDI events")
-            kind, channel = status & 0xF0, (status & 0x0F) + 1
-            first = track[position]
-            if kind in (0xC0, 0xD0):  # program change, channel pressure: one data byte
-                position += 1
-                if kind == 0xC0:
-                    programs.setdefault(channel, first)
-                continue
-            velocity = track[position + 1]
-            position += 2
-            if kind == 0x90 and velocity:
-                sounding[channel, first].append(now)
-            elif kind in (0x80, 0x90) and sounding[channel, first]:
-                notes[channel].append((sounding[channel, first].popleft(), now, first))
-    except IndexError:
-        raise ValueError("a track is cut short") from None
-    return _MidiTrack(name, programs, notes, signature)
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise cannot_read(path, error) from None
+    try:
+        midi_file = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except Exception as error:  # mido reports bad bytes as OSError, EOFError, ValueError, KeyError ...
+        reason = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"{path}: not a readable MIDI file ({reason[:80]})") from None
+    ticks_per_quarter = midi_file.ticks_per_beat
+    if not ticks_per_quarter or ticks_per_quarter & 0x8000:  # zero, or SMPTE frames, not beats
+        raise InputError(f"{path}: not a readable MIDI file (no timing in beats)")
+    if not midi_file.tracks:
+        raise InputError(f"{path}: not a readable MIDI file (no tracks)")
+    return ticks_per_quarter, [_track(track) for track in midi_file.tracks]
 
 
 def _midi_texture(path):
-    """The Texture of a MIDI file, read from its bytes in one pass (music21's importer builds
-    measures, voices and ties, and its reader an object per event: both cost far more).
+    """The Texture of a MIDI file, from mido's events (music21's importer builds measures,
+    voices and ties, and costs far more).
 
     Each track becomes one part per channel it plays on (a type-0 file holds a whole band in
     one track); channel 10 is drums. The earliest time signature gives the metre (4/4 if none).
     """
-    try:
-        ticks_per_quarter, chunks = _midi_chunks(Path(path).read_bytes())
-        tracks = [_read_track(chunk) for chunk in chunks]
-    except ValueError as error:
-        raise UnreadableFile(f"{path}: not a readable MIDI file ({error})") from None
-    except OSError as error:
-        raise UnreadableFile(f"{path}: cannot read it ({error.strerror})") from None
+    ticks_per_quarter, tracks = read_midi(path)
     parts = []
     for track in tracks:
-        for channel in sorted(track.notes):
-            name = _midi_part_name(track.name, channel, len(track.notes) > 1, track.programs.get(channel))
-            parts.append(Part(name, _midi_events(track.notes[channel], ticks_per_quarter),
+        by_channel = defaultdict(list)
+        for on, off, pitch, channel in track.notes:
+            by_channel[channel].append((on, off, pitch))
+        for channel in sorted(by_channel):
+            name = _midi_part_name(track.name, channel, len(by_channel) > 1, track.programs.get(channel))
+            parts.append(Part(name, _midi_events(by_channel[channel], ticks_per_quarter),
                               channel == PERCUSSION_CHANNEL))
     signatures = [track.signature for track in tracks if track.signature]
     if signatures:
@@ -311,15 +280,15 @@ def _score_texture(score):
 
 def textures(path):
     """[(where, Texture)] of a file: one piece, or one per tune of an ABC file holding several.
-    where names the piece in messages. Raises UnreadableFile."""
+    where names the piece in messages. Raises InputError."""
     if _is_midi(path):
         return [(str(path), _midi_texture(path))]
     try:
         # music21's own pickle cache would only duplicate ours, at the cost of time and memory.
         parsed = converter.parse(str(path), forceSource=True, storePickle=False)
     except Exception as error:  # music21 raises assorted errors on bad files
-        raise UnreadableFile(f"{path}: not a readable MIDI, MusicXML or ABC file "
-                          f"({type(error).__name__})") from None
+        raise InputError(f"{path}: not a readable MIDI, MusicXML or ABC file "
+                         f"({type(error).__name__})") from None
     if not isinstance(parsed, stream.Opus):
         return [(str(path), _score_texture(parsed))]
     textures = []

@@ -1,15 +1,18 @@
-"""Outputs written whole or not at all: one file at a time, and a run's files as a set.
+"""Files we can trust: outputs written whole or not at all, inputs read within bounds.
 
 A file is written to a temporary file beside its target, then renamed over it. A run's files
-are guarded by an OutputRun: it locks the output folder against a second run, keeps the
-previous version of every file it will replace, and on failure puts the folder back as it
-was. A run killed outright (kill -9) leaves its journal behind; the next run at the same place
-finds it and rolls the killed run back before it starts.
+are guarded by an OutputRun: it locks the output folder against a second run (with filelock,
+on every system), keeps the previous version of every file it will replace, and on failure puts
+the folder back as it was. A run killed outright (kill -9) leaves its journal behind; the next
+run at the same place finds it and rolls the killed run back before it starts.
+
+Untrusted JSON (a vocabulary, a cache entry) is read by read_untrusted_json: regular files
+only, of bounded size and nesting. A file's sha256 is computed once per run (sha256_of).
 """
 
 import contextlib
 import errno
-import fcntl
+import hashlib
 import io
 import json
 import os
@@ -17,11 +20,52 @@ import re
 import shutil
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 JOURNAL = ".lstm-run"  # hidden folder beside the outputs: the versions a run replaces
+LOCK = ".lstm-run.lock"  # the folder's lock, held while a run writes there
 READY = "outputs.json"  # written last into the journal: the run may have replaced files
 RESTORING = ".restore_"  # a version being put back (shaped like a temporary file, see below)
+
+
+class TooLarge(ValueError):
+    """A file larger than its stated limit."""
+
+
+def sha256_of(path):
+    """Hex sha256 of a file's bytes; a file unchanged since it was last hashed is not read again."""
+    status = os.stat(path)
+    return _sha256(os.path.realpath(path), status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+@lru_cache(maxsize=256)
+def _sha256(path, size, mtime_ns, inode):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_untrusted_json(path, max_bytes):
+    """The JSON value in a file we did not write ourselves, read within bounds.
+
+    Raises FileNotFoundError when path is not a regular file (a pipe or a device would never
+    end), TooLarge when it holds more than max_bytes, ValueError when it is not JSON (nesting
+    too deep included), and OSError when it cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    with open(path, "rb") as file:
+        text = file.read(max_bytes + 1)
+    if len(text) > max_bytes:
+        raise TooLarge(f"larger than {max_bytes >> 10} kB")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 class OutputFolderBusy(OSError):
@@ -92,17 +136,19 @@ class OutputRun:
         self.folder = self.paths[0].parent
         self.journal = self.folder / JOURNAL
         self._created = not self.folder.exists()
+        from filelock import FileLock, Timeout  # here, so that importing this module stays light
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._lock = os.open(self.folder, os.O_RDONLY)
-        except OSError as error:
-            raise _named_error(error, self.folder) from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock)
+            self._lock = FileLock(self.folder / LOCK, timeout=0)
+            self._lock.acquire()
+        except Timeout:
+            self._lock = None
             raise OutputFolderBusy(errno.EBUSY, "another lstm.py run is writing there; wait for it "
                                    "or choose another --out", str(self.folder)) from None
+        except OSError as error:
+            self._lock = None
+            raise _named_error(error, self.folder) from None
         try:
             self._recover()
             self.journal.mkdir()
@@ -149,8 +195,12 @@ class OutputRun:
                 target.unlink()  # the run made it: it was not there before
 
     def _release(self):
+        """Remove the lock file while still holding the lock, then let go. A run that finds the
+        folder busy gives up at once, so no run is left waiting on the removed file."""
         if self._lock is not None:
-            os.close(self._lock)  # closing the folder's descriptor releases the lock
+            with contextlib.suppress(OSError):  # Windows keeps a locked file; filelock removes it there
+                Path(self._lock.lock_file).unlink(missing_ok=True)
+            self._lock.release(force=True)
             self._lock = None
 
     def commit(self):

@@ -1,51 +1,59 @@
 """The preprocessing cache: a parsed corpus file kept as plain JSON, trusted only when it checks out.
 
 Parsing a file and its grammar takes a second or more. The result is kept under a key made of
-the file's sha256, the reading options and the hash of the code that reads it, so an edit to
-that code or other options make a new entry. Every entry carries the sha256 of its own content
+the file's sha256, the reading options and the hash of the code that reads it (every module of
+the package that the reading module uses, found by following its imports), so an edit to that
+code or other options make a new entry. Every entry carries the sha256 of its own content
 and is validated field by field when read: anything wrong (a changed digit, a zero bar length,
 a grammar token that is not one) makes the entry absent, and the corpus is parsed again.
 """
 
 import hashlib
 import json
+import sys
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
-from atomic_files import write_atomically
-from grammar import is_token
+from jazz_improv.events import is_midi_pitch
+from jazz_improv.limits import MAX_CACHE_ENTRY_BYTES
+from jazz_improv.music_rules import is_token
+from jazz_improv.safe_files import read_untrusted_json, write_atomically
 
-CACHE_DIR = Path("data/.cache")
-MAX_ENTRY_BYTES = 64 << 20  # far above any real entry (the Metheny solo's is 20 kB)
-# The modules whose code decides what an entry holds: editing one invalidates the cache.
-READER_MODULES = ("preprocess.py", "piece_reader.py", "course_corpus.py", "melody_extraction.py",
-                  "chord_symbols.py", "grammar.py", "corpus_cache.py")
+PACKAGE = __name__.rpartition(".")[0]
 
 
-def sha256_of(path):
-    """Hex sha256 of a file's bytes."""
+def modules_behind(module):
+    """The package's modules that `module` uses, itself included, found by following what each
+    one's namespace holds: imported modules, and functions and classes defined in a module."""
+    found, waiting = {}, [module]
+    while waiting:
+        current = waiting.pop()
+        if current.__name__ in found:
+            continue
+        found[current.__name__] = current
+        for value in vars(current).values():
+            owner = value if isinstance(value, ModuleType) else sys.modules.get(getattr(value, "__module__", "") or "")
+            if owner is not None and owner.__name__.startswith(PACKAGE + "."):
+                waiting.append(owner)
+    return [found[name] for name in sorted(found)]
+
+
+@lru_cache(maxsize=None)
+def code_version(module):
+    """Hash of the code behind `module` (modules_behind): editing any of it makes new keys."""
     digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 16), b""):
-            digest.update(block)
+    for used in modules_behind(module):
+        digest.update(used.__name__.encode())
+        digest.update(Path(used.__file__).read_bytes())
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def code_version():
-    """Hash of the code that reads a corpus."""
-    digest = hashlib.sha256()
-    for name in READER_MODULES:
-        module = Path(__file__).with_name(name)
-        if module.is_file():
-            digest.update(module.read_bytes())
-    return digest.hexdigest()
-
-
-def cache_key(file_digest, settings):
-    """The key of a file's entry: its sha256, how it is read (a string) and the code's hash."""
-    return hashlib.sha256(f"{file_digest} {settings} {code_version()}".encode()).hexdigest()
+def cache_key(file_digest, settings, reader):
+    """The key of a file's entry: its sha256, how it is read (a string) and the hash of the code
+    behind the reading module `reader`."""
+    return hashlib.sha256(f"{file_digest} {settings} {code_version(reader)}".encode()).hexdigest()
 
 
 def _fraction(pair, positive=False):
@@ -59,7 +67,7 @@ def _fraction(pair, positive=False):
 
 
 def _pitch(value):
-    if type(value) is not int or not 0 <= value <= 127:
+    if not is_midi_pitch(value):
         raise ValueError("not a MIDI pitch")
     return value
 
@@ -74,11 +82,11 @@ def read_entry(cache_dir, key):
     melody is a list of (offset, length, pitch or None), harmony of (offset, length, [pitches]),
     offsets and lengths as Fractions; grammars one string per measure.
     """
-    path = Path(cache_dir) / f"{key}.json"
     try:
-        if not path.is_file() or path.stat().st_size > MAX_ENTRY_BYTES:
-            return None
-        entry = json.loads(path.read_text())
+        entry = read_untrusted_json(Path(cache_dir) / f"{key}.json", MAX_CACHE_ENTRY_BYTES)
+    except (OSError, ValueError):
+        return None
+    try:
         content = entry["content"]
         if entry["sha256"] != _content_digest(content) or content["key"] != key:
             return None

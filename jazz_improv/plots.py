@@ -7,7 +7,8 @@ matplotlib.use("Agg")  # draw to files; works with no display
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from atomic_files import write_atomically  # noqa: E402
+from jazz_improv.audio import MELODY  # noqa: E402
+from jazz_improv.safe_files import write_atomically  # noqa: E402
 
 MELODY_COLOUR = "tab:orange"
 CHORD_COLOUR = "tab:blue"
@@ -34,17 +35,15 @@ def plot_piano_roll(sounds, beats_per_bar, title="Piano roll"):
     """Figure with one bar per sounded note: melody and chords in their own colours.
 
     Arguments:
-        sounds -- audio.Sound objects (start and length in quarter notes, MIDI pitch, voice)
+        sounds -- audio.Sound objects (start and length in quarter notes, MIDI pitch, role)
         beats_per_bar -- the metre's bar length in quarter notes: a grey line marks each bar
     """
-    from audio import GUITAR
-
     figure, ax = plt.subplots(figsize=(12, 4.5))
     # One collection per voice: a thousand separate bars would take seconds to draw.
     for is_melody, colour, alpha in ((False, CHORD_COLOUR, 0.5), (True, MELODY_COLOUR, 0.9)):
-        for pitch in sorted({s.pitch for s in sounds if (s.voice is GUITAR) == is_melody}):
+        for pitch in sorted({s.pitch for s in sounds if (s.role == MELODY) == is_melody}):
             bars = [(s.start, s.length) for s in sounds
-                    if s.pitch == pitch and (s.voice is GUITAR) == is_melody]
+                    if s.pitch == pitch and (s.role == MELODY) == is_melody]
             ax.broken_barh(bars, (pitch - 0.4, 0.8), facecolors=colour, alpha=alpha)
     end = max((s.start + s.length for s in sounds), default=beats_per_bar)
     for bar in range(int(end / beats_per_bar) + 1):

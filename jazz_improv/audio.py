@@ -16,7 +16,7 @@ import numpy as np
 from music21 import chord, note, stream
 from scipy.io import wavfile
 
-from atomic_files import write_atomically
+from jazz_improv.safe_files import write_atomically
 
 SAMPLE_RATE = 44_100
 PEAK = 10 ** (-1 / 20)  # normalise to -1 dBFS
@@ -35,14 +35,23 @@ GUITAR = Voice(harmonics=(1.0, 0.5, 0.33, 0.25, 0.16, 0.1), decay=2.5, attack=0.
 KEYS = Voice(harmonics=(1.0, 0.25, 0.08), decay=1.2, attack=0.02, gain=0.16)
 
 
+MELODY, CHORDS = "melody", "chords"  # a Sound's role
+VOICES = {MELODY: GUITAR, CHORDS: KEYS}
+
+
 @dataclass(frozen=True)
 class Sound:
-    """One pitch to play: start and length in quarter notes, MIDI pitch, which voice."""
+    """One pitch to play: start and length in quarter notes, MIDI pitch, and its role in the
+    music, MELODY or CHORDS, which decides the voice that plays it."""
 
     start: float
     length: float
     pitch: float
-    voice: Voice
+    role: str
+
+    @property
+    def voice(self):
+        return VOICES[self.role]
 
 
 def frequency(midi_pitch):
@@ -82,7 +91,7 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE, max_seconds=None):
     sounds = list(sounds)
     if max_seconds is not None:
         limit = max_seconds / seconds_per_quarter
-        sounds = [Sound(s.start, min(s.length, limit - s.start), s.pitch, s.voice)
+        sounds = [Sound(s.start, min(s.length, limit - s.start), s.pitch, s.role)
                   for s in sounds if s.start < limit]
     end = max((s.start + s.length for s in sounds), default=0.0)
     mix = np.zeros(int(round((end * seconds_per_quarter + RELEASE_SECONDS) * sample_rate)) + 1)
@@ -97,15 +106,15 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE, max_seconds=None):
 
 
 def score_sounds(score):
-    """Sounds of a music21 stream, or a list of its notes and chords: single notes in the guitar
-    voice, chords in the keyboard voice."""
+    """Sounds of a music21 stream, or a list of its notes and chords: single notes are the
+    melody (the guitar voice), chords the chords (the keyboard voice)."""
     sounds = []
     for element in score.flatten().notes if isinstance(score, stream.Stream) else score:
         start, length = float(element.offset), float(element.quarterLength)
         if isinstance(element, chord.Chord):
-            sounds += [Sound(start, length, p.midi, KEYS) for p in element.pitches]
+            sounds += [Sound(start, length, p.midi, CHORDS) for p in element.pitches]
         elif isinstance(element, note.Note):
-            sounds.append(Sound(start, length, element.pitch.midi, GUITAR))
+            sounds.append(Sound(start, length, element.pitch.midi, MELODY))
     return sounds
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from music21 import note
 
-from atomic_files import write_atomically
-from grammar import chord_at, is_approach_tone, is_chord_tone, is_scale_tone
+from jazz_improv.music_rules import chords_at, note_kind
+from jazz_improv.safe_files import write_atomically
 
 DURATION_BINS = [(0.25, "<=1/16"), (0.5, "1/8"), (1.0, "1/4"), (2.0, "1/2"), (math.inf, "longer")]
 PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
@@ -48,15 +48,8 @@ def melody_metrics(notes, chords):
     notes = [n for n in notes if isinstance(n, note.Note)]
     if not notes:
         return {"note_count": 0}
-    kinds = Counter()
-    for a_note in notes:
-        a_chord = chord_at(chords, a_note.offset)
-        if is_chord_tone(a_chord, a_note):
-            kinds["chord"] += 1
-        elif is_scale_tone(a_chord, a_note):
-            kinds["scale"] += 1
-        elif is_approach_tone(a_chord, a_note):
-            kinds["approach"] += 1
+    kinds = Counter(note_kind(a_chord, a_note)
+                    for a_note, a_chord in zip(notes, chords_at(chords, [n.offset for n in notes])))
     midis = [n.pitch.midi for n in notes]
     steps = [abs(b - a) for a, b in zip(midis, midis[1:])]
     classes = Counter(PITCH_CLASSES[m % 12] for m in midis)
@@ -70,9 +63,9 @@ def melody_metrics(notes, chords):
 
     return {
         "note_count": len(notes),
-        "chord_tone_share": kinds["chord"] / len(notes),
-        "scale_tone_share": kinds["scale"] / len(notes),
-        "approach_tone_share": kinds["approach"] / len(notes),
+        "chord_tone_share": kinds["C"] / len(notes),
+        "scale_tone_share": kinds["S"] / len(notes),
+        "approach_tone_share": kinds["A"] / len(notes),
         "lowest": min(midis),
         "highest": max(midis),
         "pitch_range": max(midis) - min(midis),

@@ -1,0 +1,40 @@
+"""What a person sees when something goes wrong: one kind of error, and one line for any error."""
+
+import contextlib
+import os
+import sys
+
+
+class InputError(Exception):
+    """A person's mistake or an input that cannot be used (a file, an option, a chord symbol).
+
+    Its message is one line that names the problem and what to do; the command line prints it
+    and exits with status 2.
+    """
+
+
+def cannot_read(path, error):
+    """The InputError for a file the system would not let us read (error: an OSError)."""
+    return InputError(f"{path}: cannot read it ({error.strerror or type(error).__name__})")
+
+
+def describe(error):
+    """One line for an error; an OSError names its file and the system's reason."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    return str(error)
+
+
+@contextlib.contextmanager
+def native_stderr_muted():
+    """Mute the process's stderr (file descriptor 2), where native libraries log."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

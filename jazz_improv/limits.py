@@ -1,0 +1,20 @@
+"""Every bound on what a run reads or makes, in one place, so that messages and README agree."""
+
+# Training windows of 30 values: (2,000, 30, n_values) float32 arrays are 240 kB per value for X,
+# as much for Y.
+MAX_WINDOWS = 2_000
+# Notes a piece may hold (in its --section, if one is given), counted once the file is read,
+# before its melody and chords are worked out.
+MAX_NOTES = 200_000
+# --bars with --chords: the audio of a piece stays under about 50 MB.
+MAX_BARS = 256
+# Phrases improvised over a corpus's chord groups (the course's plan, one phrase per group).
+MAX_PHRASES = 32
+# A saved vocabulary: distinct values, size of its file, notes counted per pitch class.
+MAX_VALUES = 10_000
+MAX_VOCABULARY_BYTES = 1 << 20
+MAX_PITCH_CLASS_COUNT = 10 ** 9
+# An entry of the preprocessing cache (far above any real entry).
+MAX_CACHE_ENTRY_BYTES = 64 << 20
+# A grammar token's length in quarter notes: four bars of 4/4, longer than any note a solo holds.
+MAX_TOKEN_LENGTH = 16

@@ -1,0 +1,330 @@
+"""The rules behind the course's grammar and clean-up: what kind of note a pitch is over a chord,
+the grammar's token syntax, how a measure becomes tokens, and how a note is chosen inside the
+corpus's register. grammar.py (parse_melody, unparse_grammar) and data_utils (generate_music)
+call them; the report types notes with the same note_kind.
+
+A token such as ``C,0.250,<M-2,m-6>`` holds the note's type relative to the chord sounding under
+it (C chord tone, S scale tone, A approach tone, X anything else, R rest), its length in
+quarter notes, and the range of intervals (the real interval to the previous note, widened by
+a minor third each way) from which a new note may be drawn when the grammar is turned back into
+notes. After Keller and Morrison's "A Grammatical Approach to Automatic Improvisation", as used by
+jazzml, deepjazz and the course.
+"""
+
+import copy
+import re
+from bisect import bisect_right
+from functools import lru_cache
+
+from music21 import chord, interval, note, pitch, scale, stream
+
+from jazz_improv.chord_symbols import progression_events
+from jazz_improv.events import make_chord
+from jazz_improv.limits import MAX_TOKEN_LENGTH
+
+# A token: type, length in quarter notes and, after a phrase's first note, an interval window.
+TOKEN = re.compile(r"[CSAXR],\d{1,2}\.\d{1,3}(,<[PMmAd]{1,3}-?\d{1,2},[PMmAd]{1,3}-?\d{1,2}>)?")
+
+
+def is_token(text):
+    """True if text is one grammar token with a length of at most MAX_TOKEN_LENGTH."""
+    return (isinstance(text, str) and TOKEN.fullmatch(text) is not None
+            and float(text.split(",")[1]) <= MAX_TOKEN_LENGTH)
+
+
+# Steps of the two linear scales the grammar derives, in semitones from the tonic.
+SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11), "dorian": (0, 2, 3, 5, 7, 9, 10)}
+# The tonics music21's scale.derive tries, in its order (enharmonic spellings included).
+TONICS = scale.intervalNetwork.IntervalNetwork._SCALE_STARTS
+
+
+@lru_cache(maxsize=None)
+def _scale_pitch_names(kind, tonic):
+    scale_class = {"major": scale.MajorScale, "dorian": scale.DorianScale}[kind]
+    return tuple(p.name for p in scale_class(tonic=tonic).getPitches())
+
+
+@lru_cache(maxsize=None)
+def _scale_names(chord_pitches, quality, weighted_blues):
+    """Pitch names of the scale derived from a chord (major if the chord is major).
+
+    For the major and Dorian scales this is music21's scale.derive, computed directly:
+    derive realises the scale on each of 15 tonics and keeps the one whose pitch classes
+    cover most of the chord's pitch classes (ties to the higher tonic, then the later one), which
+    took seconds per run. The tests check both agree.
+    """
+    kind = "major" if quality == "major" else "blues" if weighted_blues else "dorian"
+    if kind == "blues":  # not a simple pitch-class set: ask music21
+        derived = scale.WeightedHexatonicBlues().derive(chord.Chord(list(chord_pitches)))
+        return tuple(p.name for p in derived.getPitches())
+    classes = {pitch.Pitch(p).pitchClass for p in chord_pitches}  # derive counts each class once
+    ranked = []
+    for tonic in TONICS:
+        tonic_pitch = pitch.Pitch(tonic)
+        members = {(tonic_pitch.pitchClass + step) % 12 for step in SCALE_STEPS[kind]}
+        ranked.append((sum(c in members for c in classes), tonic_pitch))
+    ranked.sort()
+    ranked.reverse()
+    return _scale_pitch_names(kind, ranked[0][1].name)
+
+
+def _chord_key(a_chord):
+    return tuple(p.nameWithOctave for p in a_chord.pitches), a_chord.quality
+
+
+def scale_names(a_chord, weighted_blues=False):
+    """Pitch names of the scale the grammar derives from a chord: major for a major chord, else
+    Dorian (weighted_blues: the weighted hexatonic blues scale, as the course draws scale tones)."""
+    return _scale_names(*_chord_key(a_chord), weighted_blues=weighted_blues)
+
+
+def is_scale_tone(a_chord, a_note):
+    """True if the note's name is in the (major or Dorian) scale derived from the chord."""
+    return a_note.name in scale_names(a_chord)
+
+
+def is_approach_tone(a_chord, a_note):
+    """True if the note is a half step above or below one of the chord's pitches."""
+    for chord_pitch in a_chord.pitches:
+        for step in (1, -1):
+            neighbour = chord_pitch.transpose(step)
+            if a_note.name in (neighbour.name, neighbour.getEnharmonic().name):
+                return True
+    return False
+
+
+def is_chord_tone(a_chord, a_note):
+    """True if the note's name is one of the chord's pitch names."""
+    return a_note.name in a_chord.pitchNames
+
+
+def note_kind(a_chord, a_note):
+    """The grammar's type of a note over a chord: "C" chord tone, else "S" scale tone, else "A"
+    approach tone, else "X"."""
+    if is_chord_tone(a_chord, a_note):
+        return "C"
+    if is_scale_tone(a_chord, a_note):
+        return "S"
+    if is_approach_tone(a_chord, a_note):
+        return "A"
+    return "X"
+
+
+def fits(a_chord, a_note, kind):
+    """True if the note may stand for a token of this type over the chord ("X" as an approach
+    tone, as the course draws it)."""
+    return {"C": is_chord_tone, "S": is_scale_tone}.get(kind, is_approach_tone)(a_chord, a_note)
+
+
+def chord_at(chords, offset):
+    """The last chord starting at or before offset, else the first chord (chords in time order)."""
+    return chords[max(bisect_right([c.offset for c in chords], offset) - 1, 0)]
+
+
+def chords_at(chords, offsets):
+    """chord_at for each of many offsets, by a sorted search: [Chord], one per offset."""
+    chords = sorted(chords, key=lambda c: c.offset)
+    starts = [c.offset for c in chords]
+    return [chords[max(bisect_right(starts, offset) - 1, 0)] for offset in offsets]
+
+
+def measure_grammar(fullMeasureNotes, fullMeasureChords):
+    """Abstract grammar of one measure.
+
+    Arguments:
+        fullMeasureNotes -- the measure's notes and rests (a stream.Voice or a list), in order
+        fullMeasureChords -- the chords sounding in that measure, in order
+    Returns:
+        a string of space-separated tokens, one per note or rest,
+        e.g. "C,0.500 C,0.333,<P1,d-5> C,0.250,<M-2,m-6>"
+    """
+    measure = [e for e in fullMeasureNotes if isinstance(e, (note.Note, note.Rest))]
+    chords = [c for c in fullMeasureChords if isinstance(c, chord.Chord)]
+    tokens = []
+    previous = None
+    for element, last_chord in zip(measure, chords_at(chords, [e.offset for e in measure])):
+        kind = "R" if isinstance(element, note.Rest) else note_kind(last_chord, element)
+        token = f"{kind},{float(element.quarterLength):.3f}"
+        if isinstance(element, note.Note):
+            if previous is not None:
+                distance = interval.Interval(noteStart=previous, noteEnd=element)
+                upper = interval.add([distance, "m3"])
+                lower = interval.subtract([distance, "m3"])
+                token += f",<{upper.directedName},{lower.directedName}>"
+            previous = element
+        tokens.append(token)
+    return " ".join(tokens)
+
+
+def window(previous, terms):
+    """The lowest and highest pitch a token's interval window allows after the previous note."""
+    first = interval.Interval(terms[2].replace("<", ""))
+    second = interval.Interval(terms[3].replace(">", ""))
+    upper, lower = (first, second) if first.cents > second.cents else (second, first)
+    return interval.transposePitch(previous.pitch, lower), interval.transposePitch(previous.pitch, upper)
+
+
+
+# Register mode (unparse_grammar with a register). The widest step taken by choice: a perfect
+# fifth; 98% of the Metheny corpus's steps are no wider.
+MAX_LEAP = 7
+# How often the leap rule takes the pitch nearest the middle of the window (the corpus's own
+# interval) rather than any pitch of the window; see _choose.
+CORPUS_STEP_CHANCE = 0.5
+# A phrase's first note is drawn among the fitting pitches at most this many semitones
+# farther from the register's centre than the nearest one: near the centre, not always the same.
+START_SPREAD = 4
+
+
+def _fitting_spellings(a_chord, kind):
+    """Pitch class -> a spelling of it that fits the token's type over the chord.
+
+    The type tests look at note names only, so the answer holds in every octave; it is
+    computed once per chord and type.
+    """
+    return dict(_spellings_of(_chord_key(a_chord), kind))
+
+
+@lru_cache(maxsize=4096)
+def _spellings_of(chord_key, kind):
+    a_chord = chord.Chord(list(chord_key[0]))
+    found = []
+    for pitch_class in range(12):
+        default = pitch.Pitch(midi=60 + pitch_class)
+        # a chord or scale may spell the class either way (G# or A-, F or E#)
+        for spelled in [default] + default.getAllCommonEnharmonics(alterLimit=1):
+            if fits(a_chord, note.Note(spelled.name), kind):
+                found.append((pitch_class, spelled.name))
+                break
+    return tuple(found)
+
+
+def _spelled_note(midi, spellings):
+    """A Note at this MIDI pitch, spelled the way `spellings` gives for its pitch class, if it does."""
+    a_pitch = pitch.Pitch(midi=midi)
+    wanted = spellings.get(midi % 12, a_pitch.name)
+    if a_pitch.name != wanted:
+        a_pitch = next(p for p in a_pitch.getAllCommonEnharmonics(alterLimit=1) if p.name == wanted)
+    return note.Note(a_pitch)
+
+
+def _fold(midi, low, high, spellings):
+    """Move a MIDI pitch by octaves into [low, high].
+
+    A register narrower than an octave may hold no octave of the pitch class: then the
+    fitting pitch of the register nearest to the octaves of it on either side, or failing
+    that the register's nearer edge.
+    """
+    while midi > high:
+        midi -= 12
+    while midi < low:
+        midi += 12
+    if midi <= high:
+        return midi
+    inside = [m for m in range(low, high + 1) if m % 12 in spellings] or [low, high]
+    return min(inside, key=lambda m: (min(abs(m - midi), abs(m - midi + 12)), m))
+
+
+def _choose(moves, before, bottom, top, rng, pitch_classes=None):
+    """Leap rule: the next pitch among `moves`, the fitting pitches of the window [bottom, top].
+
+    Only pitches within MAX_LEAP (a fifth) of the previous one are considered when there are
+    any, and with chance CORPUS_STEP_CHANCE the one nearest the window's middle, the interval
+    the corpus played, is taken (ties drawn at random). Why: the window is the corpus's
+    interval widened by a minor third each way, so a uniform draw in it turns seconds into
+    fourths and fourths into sevenths; the corpus leaps more than a fifth in 2% of its steps.
+    The last draw is _draw's, weighted by the corpus's pitch classes when they are given.
+    """
+    near = [m for m in moves if abs(m - before) <= MAX_LEAP] or moves
+    if rng.random() < CORPUS_STEP_CHANCE:
+        middle = (bottom + top) / 2
+        best = min(abs(m - middle) for m in near)
+        near = [m for m in near if abs(m - middle) == best]
+    return _draw(near, rng, pitch_classes)
+
+
+def _draw(pitches, rng, pitch_classes):
+    """One of the MIDI pitches, drawn uniformly or, given pitch_classes ({pitch class: how many
+    of the corpus's notes have it}), weighted by those counts plus one. Why: a tune that dwells
+    on its tonic and fifth should keep doing so rather than visit every fitting tone equally
+    often; the one added keeps the draw possible where only classes the corpus never plays fit.
+    """
+    if not pitch_classes:
+        return rng.choice(pitches)
+    return rng.choices(pitches, weights=[pitch_classes.get(m % 12, 0) + 1 for m in pitches])[0]
+
+
+def note_in_register(terms, kind, a_chord, previous, register, pitch_classes, rng):
+    """The next note of unparse_grammar when a register (lowest, highest) is given.
+
+    Register rule: the note is drawn (by _choose) among the pitches of the token's type that
+    lie both in its interval window and in the register; when there is none, the course's
+    draw from the whole window is moved by octaves into the register, as Impro-Visor does.
+    A phrase's first note is drawn among the fitting pitches nearest the register's centre
+    rather than in the chord's octave; a later note without a window (a measure's first note
+    in the corpus) gets a window of a fifth either way of the previous note. Pitch classes the
+    corpus never plays are left out while others of the type fit, and the draw among those it
+    plays is weighted by how often it plays them.
+    """
+    low, high = register
+    spellings = _fitting_spellings(a_chord, kind)
+    if pitch_classes:
+        spellings = {pc: name for pc, name in spellings.items() if pc in pitch_classes} or spellings
+
+    def fitting(bottom, top):
+        return [m for m in range(max(bottom, low), min(top, high) + 1) if m % 12 in spellings]
+
+    if previous is None:
+        centre = (low + high) / 2
+        candidates = fitting(low, high) or list(range(low, high + 1))
+        nearest = min(abs(m - centre) for m in candidates)
+        starts = [m for m in candidates if abs(m - centre) <= nearest + START_SPREAD]
+        return _spelled_note(_draw(starts, rng, pitch_classes), spellings)
+    before = int(previous.pitch.ps)
+    if len(terms) == 2:  # its middle, for _choose, is the previous note: the smallest step
+        bottom, top = before - MAX_LEAP, before + MAX_LEAP
+    else:
+        low_pitch, high_pitch = window(previous, terms)
+        bottom, top = int(low_pitch.ps), int(high_pitch.ps)
+    candidates = fitting(bottom, top)
+    moves = [m for m in candidates if m != before]  # a repeat would be pruned away
+    if moves:
+        return _spelled_note(_choose(moves, before, bottom, top, rng, pitch_classes), spellings)
+    if candidates:
+        return _spelled_note(candidates[0], spellings)
+    # Nothing of the right type inside: the course's draw from the whole window, folded.
+    outside = [m for m in range(bottom, top + 1) if m % 12 in spellings]
+    midi = rng.choice(outside) if outside else before + rng.choice([-2, 2])
+    return _spelled_note(_fold(midi, low, high, spellings), spellings)
+
+
+def pitch_class_counts(pitch_classes):
+    """{pitch class: count > 0} of a set (each class counted once) or a dict of counts; None for
+    None or nothing counted."""
+    if pitch_classes is None:
+        return None
+    counts = dict.fromkeys(pitch_classes, 1) if isinstance(pitch_classes, (set, frozenset)) else pitch_classes
+    return {pc: count for pc, count in counts.items() if count > 0} or None
+
+
+# --- chords under a phrase ---------------------------------------------------------------
+
+def phrase_chords(bar_groups, first_bar, bars, beats_per_bar):
+    """Chords for a phrase of `bars` bars, offsets from the phrase's start.
+
+    bar_groups lists each bar's chords (music21 Chords); bar k of the phrase takes
+    bar_groups[(first_bar + k) % len(bar_groups)], so a short progression loops.
+    """
+    voice = stream.Voice()
+    for bar in range(bars):
+        for a_chord in bar_groups[(first_bar + bar) % len(bar_groups)]:
+            voice.insert(bar * beats_per_bar + a_chord.offset % beats_per_bar, copy.deepcopy(a_chord))
+    return voice
+
+
+def progression_bars(progression, beats_per_bar):
+    """A chord progression (from chord_symbols.parse_progression) as one list of Chords per bar."""
+    bars = [[] for _ in progression]
+    for event in progression_events(progression, 0, len(progression), beats_per_bar):
+        bars[int(event.offset // beats_per_bar)].append(make_chord(*event))
+    return bars

@@ -1,0 +1,85 @@
+"""A trained model, saved and loaded: its weights (HDF5 arrays, no code, no pickles) and the
+vocabulary they stand for (vocabulary.json: the values, the corpus melody's register and
+pitch-class counts, the corpus files' sha256), which is checked before anything is built from it.
+"""
+
+import json
+import warnings
+from pathlib import Path
+
+from jazz_improv.console import InputError, cannot_read
+from jazz_improv.events import is_midi_pitch
+from jazz_improv.limits import MAX_PITCH_CLASS_COUNT, MAX_VALUES, MAX_VOCABULARY_BYTES
+from jazz_improv.music_rules import is_token
+from jazz_improv.safe_files import TooLarge, read_untrusted_json, write_atomically
+
+
+def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256):
+    """Write the values in index order, the corpus melody's register, its note count per pitch
+    class (pitch_classes, {0-11: count}) and the sha256 of the corpus's files (corpus_sha256, a
+    list, e.g. corpus.Solo.digests), as JSON."""
+    entry = {"values": [indices_values[i] for i in range(len(indices_values))],
+             "register": list(register), "pitch_class_counts": [pitch_classes.get(pc, 0) for pc in range(12)],
+             "corpus_sha256": list(corpus_sha256)}
+    text = json.dumps(entry, indent=1)
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text))
+
+
+def load_vocabulary(path):
+    """(indices_values, register, pitch_classes {0-11: count}) from a file written by
+    save_vocabulary.
+
+    The file is not trusted: its size, every value's syntax, the register and the pitch-class
+    counts are checked before anything is built from it. Raises InputError when it is missing or not valid.
+    """
+    path = Path(path)
+    problem = f"{path}: not a vocabulary written by lstm.py"
+    try:
+        entry = read_untrusted_json(path, MAX_VOCABULARY_BYTES)
+        values, register = entry["values"], entry["register"]
+        # Vocabularies from before the counts have a list of the classes alone.
+        counts, classes = entry.get("pitch_class_counts"), entry.get("pitch_classes")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no vocabulary file beside the weights (it is written with them)") from None
+    except OSError as error:
+        raise cannot_read(path, error) from None
+    except TooLarge as error:
+        raise InputError(f"{problem} ({error})") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise InputError(problem) from None
+    if not isinstance(values, list) or not 0 < len(values) <= MAX_VALUES or len(set(values)) != len(values):
+        raise InputError(f"{problem} (it needs 1 to {MAX_VALUES} distinct values)")
+    bad = next((v for v in values if not is_token(v)), None)
+    if bad is not None:
+        raise InputError(f"{problem} ({str(bad)[:40]!r} is not a grammar value)")
+    if (not isinstance(register, list) or len(register) != 2
+            or not all(is_midi_pitch(p) for p in register) or register[0] > register[1]):
+        raise InputError(f"{problem} (its register must be two MIDI pitches, lowest first)")
+    if counts is None:  # an older vocabulary: each class it lists counts once
+        if not isinstance(classes, list) or not all(type(p) is int and 0 <= p < 12 for p in classes):
+            raise InputError(f"{problem} (its pitch classes must be numbers from 0 to 11)")
+        counts = [int(pc in classes) for pc in range(12)]
+    if (not isinstance(counts, list) or len(counts) != 12
+            or not all(type(c) is int and 0 <= c <= MAX_PITCH_CLASS_COUNT for c in counts)):
+        raise InputError(f"{problem} (its pitch_class_counts must be 12 counts of notes)")
+    return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}
+
+
+def save_weights_file(model, path):
+    """Save a model's weights only (HDF5 arrays: no code, no pickles), whole or not at all."""
+    write_atomically(path, model.save_weights)
+
+
+def load_weights_file(model, path):
+    """Load weights saved by save_weights_file into a model built for them.
+
+    Raises InputError when the file is not such weights or they do not fit the model.
+    """
+    try:
+        with warnings.catch_warnings():  # Keras warns before it fails on a wrong shape
+            warnings.simplefilter("ignore")
+            model.load_weights(path)
+    except Exception as error:  # Keras and h5py report a wrong file or shape in many ways
+        raise InputError(f"{path}: cannot load these weights into a model of "
+                          f"{model.outputs[0].shape[-1]} values ({type(error).__name__}); they must "
+                          "come with the vocabulary.json saved beside them") from None
