@@ -5,7 +5,7 @@ import os
 import sys
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """A person's mistake or an input that cannot be used (a file, an option, a chord symbol).
 
     Its message is one line that names the problem and what to do; the command line prints it

@@ -139,6 +139,18 @@ def _track(messages):
     return MidiTrack(name, programs, [note[1:] for note in notes], note_ons > 0, signature)
 
 
+def _midi_failure(error):
+    """Why mido could not read a file, in a few words."""
+    text = str(error).strip()
+    if isinstance(error, EOFError):
+        return "cut short"
+    if "MThd not found" in text:
+        return "no MIDI header"
+    if "MTrk" in text:
+        return "a track has no track header"
+    return text.splitlines()[0][:80] if text else type(error).__name__
+
+
 def read_midi(path):
     """(ticks per quarter note, [MidiTrack]) of a Standard MIDI File, read by mido.
 
@@ -151,8 +163,7 @@ def read_midi(path):
     try:
         midi_file = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except Exception as error:  # mido reports bad bytes as OSError, EOFError, ValueError, KeyError ...
-        reason = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"{path}: not a readable MIDI file ({reason[:80]})") from None
+        raise InputError(f"{path}: not a readable MIDI file ({_midi_failure(error)})") from None
     ticks_per_quarter = midi_file.ticks_per_beat
     if not ticks_per_quarter or ticks_per_quarter & 0x8000:  # zero, or SMPTE frames, not beats
         raise InputError(f"{path}: not a readable MIDI file (no timing in beats)")

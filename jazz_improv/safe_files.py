@@ -215,7 +215,8 @@ class OutputRun:
         try:
             self._put_back([p.name for p in self.paths])
             self._clean_up()
-            if self._created and not any(self.folder.iterdir()):
+            if self._created and [p.name for p in self.folder.iterdir()] == [LOCK]:
+                self._release()
                 self.folder.rmdir()  # the run made the folder: it was not there before
         finally:
             self._release()

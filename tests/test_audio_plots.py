@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from music21 import chord, converter, note, stream, tempo
 
-import audio
-from plots import plot_loss, plot_piano_roll
+from jazz_improv import audio
+from jazz_improv.plots import plot_loss, plot_piano_roll
 
 RATE = audio.SAMPLE_RATE
 
@@ -27,7 +27,7 @@ def peaks(signal, count):
 
 
 def test_a4_peaks_at_440_hz_and_lasts_its_length():
-    sound = audio.Sound(0, 2, 69, audio.GUITAR)  # two beats at 120 bpm: one second
+    sound = audio.Sound(0, 2, 69, audio.MELODY)  # two beats at 120 bpm: one second
     signal = audio.render([sound], bpm=120)
     assert abs(peaks(signal, 1)[0] - 440) <= 2
     expected = 1.0 + audio.RELEASE_SECONDS
@@ -35,7 +35,7 @@ def test_a4_peaks_at_440_hz_and_lasts_its_length():
 
 
 def test_c_major_triad_shows_its_three_pitches():
-    signal = audio.render([audio.Sound(0, 4, p, audio.KEYS) for p in (60, 64, 67)], bpm=120)
+    signal = audio.render([audio.Sound(0, 4, p, audio.CHORDS) for p in (60, 64, 67)], bpm=120)
     found = peaks(signal, 3)
     for got, want in zip(found, (261.63, 329.63, 392.00)):
         assert abs(got - want) <= 2
@@ -43,7 +43,7 @@ def test_c_major_triad_shows_its_three_pitches():
 
 def test_notes_start_on_time_and_silence_stays_silent():
     # a note on beat 0, a rest of two beats, a note on beat 3 (120 bpm: 0.5 s per beat)
-    sounds = [audio.Sound(0, 1, 69, audio.GUITAR), audio.Sound(3, 1, 72, audio.GUITAR)]
+    sounds = [audio.Sound(0, 1, 69, audio.MELODY), audio.Sound(3, 1, 72, audio.MELODY)]
     signal = audio.render(sounds, bpm=120)
     tail_end = int((0.5 + audio.RELEASE_SECONDS) * RATE) + 2
     assert np.all(signal[tail_end:int(1.5 * RATE)] == 0)
@@ -116,7 +116,7 @@ def test_piano_roll_draws_every_note_of_a_midi_file(tmp_path):
 
 
 def test_piano_roll_bar_lines_follow_the_metre():
-    sounds = [audio.Sound(i, 1, 60, audio.GUITAR) for i in range(12)]  # four bars of 3/4
+    sounds = [audio.Sound(i, 1, 60, audio.MELODY) for i in range(12)]  # four bars of 3/4
     for beats_per_bar, expected in ((3, [0, 3, 6, 9, 12]), (4, [0, 4, 8, 12])):
         axes = plot_piano_roll(sounds, beats_per_bar).axes[0]
         bar_lines = [line.get_xdata()[0] for line in axes.lines]
@@ -128,7 +128,7 @@ def test_conversion_with_ffmpeg_keeps_the_length(tmp_path):
     from pydub import AudioSegment
 
     wav = tmp_path / "tone.wav"
-    audio.write_wav(audio.render([audio.Sound(0, 4, 69, audio.GUITAR)], bpm=120), wav)
+    audio.write_wav(audio.render([audio.Sound(0, 4, 69, audio.MELODY)], bpm=120), wav)
     for audio_format in ("mp3", "ogg"):
         converted = audio.convert(wav, wav.with_suffix(f".{audio_format}"))
         assert converted == wav.with_suffix(f".{audio_format}")

@@ -6,13 +6,14 @@ import shutil
 
 import pytest
 
-import corpus_cache
 import preprocess
+from jazz_improv import corpus, corpus_cache
+from jazz_improv.safe_files import sha256_of
 
 
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(corpus, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
 
 
@@ -77,7 +78,7 @@ def test_corrupt_cache_is_rebuilt(corpus_path, fresh_cache, musical_data, garbag
 
 def test_an_edit_to_the_reading_code_makes_a_new_entry(corpus_path, fresh_cache, monkeypatch):
     preprocess.get_musical_data(corpus_path)
-    monkeypatch.setattr(corpus_cache, "code_version", lambda: "edited code")
+    monkeypatch.setattr(corpus_cache, "code_version", lambda reader: "edited code")
     preprocess.get_musical_data(corpus_path)
     assert len(list(fresh_cache.glob("*.json"))) == 2
 
@@ -88,14 +89,26 @@ def test_entries_are_keyed_by_content_and_settings(corpus_path, fresh_cache, tmp
     shutil.copy(corpus_path, copy)
     preprocess.get_musical_data(copy)
     assert len(list(fresh_cache.glob("*.json"))) == 1  # the same file under another name
-    digest = corpus_cache.sha256_of(corpus_path)
-    keys = {corpus_cache.cache_key(digest, "metheny"), corpus_cache.cache_key("0" * 64, "metheny"),
-            corpus_cache.cache_key(digest, '{"section": [1, 4]}')}
+    digest = sha256_of(corpus_path)
+    keys = {corpus_cache.cache_key(digest, "metheny", corpus), corpus_cache.cache_key("0" * 64, "metheny", corpus),
+            corpus_cache.cache_key(digest, '{"section": [1, 4]}', corpus)}
     assert len(keys) == 3
+
+
+def test_the_code_version_covers_the_modules_that_read_a_corpus_and_no_others():
+    """Found by following imports, not from a list of file names that a rename would outdate."""
+    from jazz_improv import (audio, chord_symbols, command_line, course_preset, melody_and_chords, music_rules,
+                             piece_files, plots)
+
+    behind = corpus_cache.modules_behind(corpus)
+    for reader in (corpus, corpus_cache, course_preset, piece_files, melody_and_chords, chord_symbols, music_rules):
+        assert reader in behind, reader.__name__
+    for other in (audio, plots, command_line):
+        assert other not in behind, other.__name__
 
 
 def test_an_unwritable_cache_only_costs_time(corpus_path, tmp_path, musical_data):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
-    solo = preprocess.load_solo(corpus_path, cache_dir=blocker / "cache")
+    solo = corpus.load_solo(corpus_path, cache_dir=blocker / "cache")
     assert solo.abstract_grammars == musical_data[1]

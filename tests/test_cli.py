@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from music21 import converter
 
-from course_corpus import read_midi_tracks
+from jazz_improv.course_preset import read_midi_tracks
 
 from conftest import ENV, ROOT, run_lstm
 
@@ -159,7 +159,7 @@ def test_download_is_https_and_pinned(tmp_path, monkeypatch):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
-    with pytest.raises(data_utils.CorpusError, match="could not download.*--midi PATH"):
+    with pytest.raises(data_utils.InputError, match="could not download.*--midi PATH"):
         data_utils.corpus_file()
     (call,) = calls
     assert call["origin"].startswith("https://")

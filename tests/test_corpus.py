@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from music_utils import data_processing
-from course_corpus import quantize
+from jazz_improv.events import quantize
 from preprocess import get_corpus_data
 
 COURSE_GRAMMARS = (Path(__file__).parent / "data" / "course_grammars.txt").read_text().splitlines()
@@ -101,7 +101,7 @@ def test_training_windows_are_the_courses(musical_data):
 
 
 def test_solo_timeline_lays_measures_end_to_end(corpus_path):
-    from preprocess import load_solo, solo_timeline
+    from jazz_improv.corpus import load_solo, solo_timeline
 
     solo = load_solo(corpus_path)
     notes, chords = solo_timeline(solo)

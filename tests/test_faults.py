@@ -493,12 +493,12 @@ KILLED_WHILE_ROLLING_BACK = """
 import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-import atomic_files
+from jazz_improv import safe_files
 folder = Path(sys.argv[2])
 names = sys.argv[3:]
-run = atomic_files.OutputRun([folder / name for name in names])
+run = safe_files.OutputRun([folder / name for name in names])
 for name in names:
-    atomic_files.write_atomically(folder / name, lambda temporary: Path(temporary).write_text("new"))
+    safe_files.write_atomically(folder / name, lambda temporary: Path(temporary).write_text("new"))
 replace = os.replace
 def replace_then_die(*args, **kwargs):
     replace(*args, **kwargs)
@@ -509,7 +509,7 @@ run.roll_back()
 
 
 def test_a_run_killed_while_rolling_back_loses_no_file(tmp_path, world):
-    import atomic_files
+    from jazz_improv import safe_files
 
     names = ["my_music.midi", "report.json", "loss.png"]
     before = snapshot(world)
@@ -517,7 +517,7 @@ def test_a_run_killed_while_rolling_back_loses_no_file(tmp_path, world):
                             capture_output=True, text=True, timeout=60)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (world / JOURNAL).is_dir()
-    atomic_files.OutputRun([world / name for name in names]).commit()  # the next run, at once done
+    safe_files.OutputRun([world / name for name in names]).commit()  # the next run, at once done
     assert snapshot(world) == before
 
 
@@ -548,7 +548,7 @@ def isolated_project(tmp_path, keep_corpus=True):
 
 
 def test_a_corrupt_cache_entry_does_not_poison_the_next_run(tmp_path, corpus_path):
-    from preprocess import load_solo
+    from jazz_improv.corpus import load_solo
 
     project = isolated_project(tmp_path)
     load_solo(project / "data" / "original_metheny.mid", cache_dir=project / "data" / ".cache")
@@ -637,8 +637,8 @@ def test_a_crafted_vocabulary_is_one_line_fast(tmp_path, world, previous_run, ki
 
 def test_the_real_vocabulary_is_accepted(previous_run, corpus_path):
     """The control for the crafted ones: what they are made from is a good vocabulary."""
-    from data_utils import load_vocabulary
-    from preprocess import load_solo
+    from jazz_improv.saved_model import load_vocabulary
+    from jazz_improv.corpus import load_solo
 
     loaded = load_vocabulary(previous_run / "vocabulary.json")
     values = json.loads((previous_run / "vocabulary.json").read_text())["values"]
@@ -648,7 +648,7 @@ def test_the_real_vocabulary_is_accepted(previous_run, corpus_path):
 
 
 def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(tmp_path, previous_run):
-    from data_utils import load_vocabulary
+    from jazz_improv.saved_model import load_vocabulary
 
     real = json.loads((previous_run / "vocabulary.json").read_text())
     old = {key: item for key, item in real.items() if key != "pitch_class_counts"}
@@ -666,12 +666,12 @@ def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(
     "a folder", "missing"])
 def test_more_crafted_vocabularies_are_refused(tmp_path, previous_run, kind):
     """The same check in the program's own process: refused with the reason lstm.py prints."""
-    from data_utils import load_vocabulary
-    from preprocess import CorpusError
+    from jazz_improv.saved_model import load_vocabulary
+    from jazz_improv.console import InputError
 
     path = tmp_path / "vocabulary.json"
     craft(kind, path, json.loads((previous_run / "vocabulary.json").read_text()))
-    with pytest.raises(CorpusError, match=re.escape(str(path))) as refused:
+    with pytest.raises(InputError, match=re.escape(str(path))) as refused:
         load_vocabulary(path)
     assert "\n" not in str(refused.value)
     if "pitch class" in kind:  # refused for the reason, not by accident

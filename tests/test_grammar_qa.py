@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from music21 import chord, note, stream
 
-from chord_symbols import parse_progression
+from jazz_improv.chord_symbols import parse_progression
 from data_utils import generate_music
 from grammar import parse_melody, unparse_grammar
 from qa import clean_up_notes, prune_grammar, prune_notes
@@ -128,10 +128,10 @@ def test_generated_phrase_obeys_all_rules(seed, register):
 
 
 def test_scale_derivation_matches_music21():
-    """grammar derives major and Dorian scales directly; music21's scale.derive is the reference."""
+    """music_rules derives major and Dorian scales directly; music21's scale.derive is the reference."""
     from music21 import scale
 
-    import grammar
+    from jazz_improv import music_rules
 
     rng = random.Random(1)
     for _ in range(60):
@@ -139,7 +139,7 @@ def test_scale_derivation_matches_music21():
         names = tuple(p.nameWithOctave for p in a_chord.pitches)
         for quality, reference in (("major", scale.MajorScale), ("minor", scale.DorianScale)):
             expected = tuple(p.name for p in reference().derive(a_chord).getPitches())
-            assert grammar._scale_names(names, quality, False) == expected, (names, quality)
+            assert music_rules._scale_names(names, quality, False) == expected, (names, quality)
 
 
 # --- register mode: unparse_grammar(..., register=(lowest, highest)) ---

@@ -5,7 +5,7 @@ from fractions import Fraction as F
 
 from music21 import chord, harmony, instrument, note, stream
 
-from melody_extraction import (accompaniment, events_of_part, harmony_events, is_percussion,
+from jazz_improv.melody_and_chords import (accompaniment, events_of_part, harmony_events, is_percussion,
                                pick_melodic_part, skyline, with_rests)
 
 

@@ -11,18 +11,20 @@ from fractions import Fraction as F
 import pytest
 from music21 import chord, instrument, meter, note, stream
 
-import corpus_cache
+from jazz_improv import corpus
 from conftest import write
-from chord_symbols import parse_progression
+from jazz_improv.chord_symbols import parse_progression
 from data_utils import load_music_utils
-from grammar import MAX_TOKEN_LENGTH, is_token
+from jazz_improv.limits import MAX_TOKEN_LENGTH
+from jazz_improv.music_rules import is_token
 from music_utils import windows_for
-from preprocess import CorpusError, Options, load_solo, solo_timeline
+from jazz_improv.console import InputError
+from jazz_improv.corpus import Options, load_solo, solo_timeline
 
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(corpus, "CACHE_DIR", tmp_path / "cache")
 
 
 def part_of(name, notes, beats=4, part_instrument=None):
@@ -227,7 +229,7 @@ def test_an_abc_file_of_two_tunes_each_in_its_own_metre(tmp_path):
 def test_abc_tunes_without_chords_need_chords_given(tmp_path):
     path = tmp_path / "bare.abc"
     path.write_text(re.sub(r'"[^"]*"', "", TWO_TUNES))  # no chord symbols
-    with pytest.raises(CorpusError, match="none of its 2 tunes can be used.*no chords found.*--chords"):
+    with pytest.raises(InputError, match="none of its 2 tunes can be used.*no chords found.*--chords"):
         load_solo(path)
     solo = load_solo(path, Options(progression=parse_progression("G | D7")))
     assert pitch_classes(solo.chords[2]) == [(3, G)] and pitch_classes(solo.chords[3]) == [(6, D7)]
@@ -299,7 +301,7 @@ def test_a_folder_with_a_corrupt_file_reads_the_others(tmp_path, capsys):
     assert solo.bar_lengths == (F(4),) * 4 + (F(3),) * 4
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if line.startswith("skipped")] == [
-        f"skipped {folder / 'c.mid'}: not a readable MIDI file (no tracks)"]
+        f"skipped {folder / 'c.mid'}: not a readable MIDI file (cut short)"]
     assert err[-1] == "read 2 of 3 files"
     assert any(line.startswith("reading ") for line in err)  # progress
 
@@ -307,7 +309,7 @@ def test_a_folder_with_a_corrupt_file_reads_the_others(tmp_path, capsys):
 def test_a_folder_of_corrupt_files_is_refused(tmp_path, capsys):
     for name in ("a.mid", "b.mid"):
         (tmp_path / name).write_bytes(b"\x00" * 40)
-    with pytest.raises(CorpusError, match="none of the 2 files can be used"):
+    with pytest.raises(InputError, match="none of the 2 files can be used"):
         load_solo(tmp_path)
     assert capsys.readouterr().err.count("skipped") == 2
 
@@ -320,7 +322,7 @@ def test_drums_alone_have_nothing_to_learn(tmp_path):
     for beat in range(16):
         drums.insert(beat, note.Unpitched(quarterLength=1))
     for fmt, suffix in [("midi", "mid"), ("musicxml", "musicxml")]:
-        with pytest.raises(CorpusError, match=r"no melodic part: nothing pitched") as refused:
+        with pytest.raises(InputError, match=r"no melodic part: nothing pitched") as refused:
             load_solo(write(tmp_path, f"drums.{suffix}", drums, fmt=fmt))
         assert "\n" not in str(refused.value)
 
@@ -370,5 +372,5 @@ def test_a_type_0_midi_file_is_split_by_channel(tmp_path):
     assert melody_of(solo.measures[1]) == [72, 74, 76, 79] * 2
     assert pitches_of(solo.chords[1]) == [(0, (48, 52, 55))]
     listing = r"the parts are: 0 \(channel 1\), 1 \(channel 2\), 2 \(Percussion\)"
-    with pytest.raises(CorpusError, match=r"no part 'Sax'.*" + listing):
+    with pytest.raises(InputError, match=r"no part 'Sax'.*" + listing):
         load_solo(path, Options(melody_part="Sax"))

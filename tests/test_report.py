@@ -6,7 +6,7 @@ import math
 import pytest
 from music21 import chord, note
 
-from report import (compare, format_quality_rows, format_report, histogram_overlap, melody_metrics,
+from jazz_improv.report import (compare, format_quality_rows, format_report, histogram_overlap, melody_metrics,
                     quality_row, write_report)
 
 
