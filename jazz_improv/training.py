@@ -36,6 +36,9 @@ class FastTrainingModel(Model):
       outputs, which is what Keras computes for a list of outputs with one loss.
     - fit() on arrays feeds Keras one shuffled, batched and repeated tf.data pipeline, so the
       iterator is made once instead of once per epoch.
+    - The optimizer's variables are made before the first step: a training step that creates
+      variables is traced twice by TensorFlow, and tracing this unrolled graph is most of the
+      first epoch.
     """
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -47,6 +50,8 @@ class FastTrainingModel(Model):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, shuffle=True, **kwargs):
         if not isinstance(x, (list, tuple)) or "steps_per_epoch" in kwargs:
             return super().fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=shuffle, **kwargs)
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
         count = len(x[0])
         batch_size = batch_size or 32
         dataset = tf.data.Dataset.from_tensor_slices((tuple(x), tuple(y)))
