@@ -1,8 +1,15 @@
 """Shared fixtures. The corpus is the course's MIDI file; tests that need it skip without it."""
 
+import atexit
+import json
 import os
+import queue
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,10 +23,131 @@ CORPUS = ROOT / "data" / "original_metheny.mid"
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
 
 
-def run_lstm(*args, cwd=ROOT, timeout=240, env=None):
-    """python lstm.py ARGS, as a user runs it."""
-    return subprocess.run([sys.executable, str(ROOT / "lstm.py"), *map(str, args)], cwd=cwd,
-                          env=env or ENV, capture_output=True, text=True, timeout=timeout)
+class _WarmServer:
+    """tests/warm_lstm.py, started once per test process: lstm.py runs as its forked children."""
+
+    def __init__(self):
+        self.server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warm_lstm.py")), str(ROOT)],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                       env=ENV, text=True, bufsize=1)
+        self.ready = False
+        self.requests = threading.Lock()
+        self.started = queue.Queue()
+        self.ended = {}  # pid -> returncode
+        self.changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        atexit.register(self.server.stdin.close)  # the server ends when the tests do
+
+    def _read(self):
+        for line in self.server.stdout:
+            kind, *rest = line.split()
+            if kind == "ready":
+                self.started.put(kind)
+                continue
+            pid = rest.pop(0)
+            if kind == "started":
+                self.started.put(int(pid))
+            else:
+                with self.changed:
+                    self.ended[int(pid)] = int(rest[0])
+                    self.changed.notify_all()
+
+    def spawn(self, args, cwd, env, stdout, stderr):
+        request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr)}
+        with self.requests:
+            if not self.ready:
+                self.ready = self.started.get(timeout=120) == "ready"
+            self.server.stdin.write(json.dumps(request) + "\n")
+            self.server.stdin.flush()
+            return self.started.get(timeout=60)
+
+    def wait(self, pid, timeout):
+        with self.changed:
+            if not self.changed.wait_for(lambda: pid in self.ended, timeout=timeout):
+                return None
+            return self.ended[pid]
+
+
+_warm_server = None
+
+
+def pytest_sessionstart(session):
+    """Start the warm server at once in each process that runs tests (not in pytest-xdist's
+    controller), so that its imports overlap the first tests."""
+    global _warm_server
+    controller = not hasattr(session.config, "workerinput") and getattr(session.config.option, "numprocesses", None)
+    if not controller:
+        _warm_server = _WarmServer()
+
+
+class LstmProcess:
+    """`lstm.py ARGS` running: a child of the warm server (see tests/warm_lstm.py), or with
+    fresh=True a new `python lstm.py` as a user starts it. Its stdout and stderr go to files,
+    read as they grow with output()."""
+
+    def __init__(self, args, cwd=ROOT, env=None, fresh=False):
+        global _warm_server
+        self.args = [str(a) for a in args]
+        self._folder = Path(tempfile.mkdtemp(prefix="lstm-output-"))
+        self._stdout, self._stderr = self._folder / "stdout", self._folder / "stderr"
+        env = env or ENV
+        if fresh:
+            with open(self._stdout, "w") as out, open(self._stderr, "w") as err:
+                self._popen = subprocess.Popen([sys.executable, str(ROOT / "lstm.py"), *self.args], cwd=cwd,
+                                               env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.pid = self._popen.pid
+        else:
+            if _warm_server is None:
+                _warm_server = _WarmServer()
+            self._popen = None
+            self.pid = _warm_server.spawn(self.args, cwd, dict(env), self._stdout, self._stderr)
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            self.returncode = self._popen.poll() if self._popen else _warm_server.wait(self.pid, 0)
+        return self.returncode
+
+    def wait(self, timeout):
+        """The return code; raises subprocess.TimeoutExpired after timeout seconds."""
+        if self._popen:
+            self.returncode = self._popen.wait(timeout=timeout)
+        else:
+            self.returncode = _warm_server.wait(self.pid, timeout)
+            if self.returncode is None:
+                raise subprocess.TimeoutExpired(["lstm.py", *self.args], timeout)
+        return self.returncode
+
+    def send_signal(self, number):
+        if self.poll() is None:
+            os.kill(self.pid, number)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def output(self):
+        """(stdout, stderr) so far."""
+        return (self._stdout.read_text(errors="replace") if self._stdout.exists() else "",
+                self._stderr.read_text(errors="replace") if self._stderr.exists() else "")
+
+    def finish(self, timeout):
+        """Wait for the end (killing the run after timeout seconds, then raising
+        subprocess.TimeoutExpired); a CompletedProcess."""
+        try:
+            self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.wait(30)
+            raise
+        finally:
+            stdout, stderr = self.output()
+            shutil.rmtree(self._folder, ignore_errors=True)
+        return subprocess.CompletedProcess(["lstm.py", *self.args], self.returncode, stdout, stderr)
+
+
+def run_lstm(*args, cwd=ROOT, timeout=240, env=None, fresh=False):
+    """lstm.py ARGS, run as a user runs it (a process of its own; see LstmProcess)."""
+    return LstmProcess(args, cwd=cwd, env=env, fresh=fresh).finish(timeout)
 
 
 def write(tmp_path, name, *parts, fmt="midi"):
@@ -48,15 +176,34 @@ def musical_data(corpus_path):
     return get_musical_data(corpus_path)
 
 
+def shared_run(tmp_path_factory, name, *args, fresh=False):
+    """lstm.py ARGS --out FOLDER/my_music.midi, run once for the whole test session, even when
+    pytest-xdist spreads the tests over several processes: (CompletedProcess, MIDI path).
+    Tests read its files and never change them."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this session
+    folder, saved = root / f"shared-{name}", root / f"shared-{name}.json"
+    with FileLock(root / f"shared-{name}.lock"):
+        if not saved.exists():
+            result = run_lstm(*args, "--out", folder / "my_music.midi", fresh=fresh)
+            saved.write_text(json.dumps([result.returncode, result.stdout, result.stderr]))
+    returncode, stdout, stderr = json.loads(saved.read_text())
+    return subprocess.CompletedProcess(["lstm.py", *map(str, args)], returncode, stdout, stderr), folder / "my_music.midi"
+
+
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory, corpus_path):
-    """`python lstm.py` with every default but --out: (CompletedProcess, path of the MIDI file)."""
-    out = tmp_path_factory.mktemp("default") / "my_music.midi"
-    return run_lstm("--out", out), out
+    """`python lstm.py` with every default but --out, started as a user starts it:
+    (CompletedProcess, path of the MIDI file)."""
+    return shared_run(tmp_path_factory, "default", fresh=True)
 
 
 @pytest.fixture(scope="session")
-def other_seed_run(tmp_path_factory, corpus_path):
-    """The default run with --seed 1 and --no-audio."""
-    out = tmp_path_factory.mktemp("seed1") / "my_music.midi"
-    return run_lstm("--seed", 1, "--no-audio", "--out", out), out
+def other_seed_run(tmp_path_factory, default_run):
+    """The default run's model, improvising with --seed 1 and --no-audio."""
+    weights = default_run[1].parent / "djmodel.weights.h5"
+    return shared_run(tmp_path_factory, "seed1", "--load-weights", weights, "--seed", 1, "--no-audio")
+

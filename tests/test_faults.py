@@ -19,13 +19,12 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ENV, ROOT, run_lstm
+from conftest import ENV, ROOT, LstmProcess, run_lstm, shared_run
 
 # Every file a complete run writes beside `--out output/my_music.midi` (README, "Files it writes").
 OUTPUTS = ["my_music.midi", "my_music.wav", "my_music.png", "training_snippet.wav", "loss.png",
@@ -93,31 +92,25 @@ def run_with(*args, preexec_fn=None, timeout=240):
 
 
 class Started:
-    """`python lstm.py ARGS` running in the background, its output read as it comes."""
+    """`lstm.py ARGS` running in the background (conftest.LstmProcess), its output read as it comes."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, fresh=False):
         self.args = args
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "lstm.py"), *map(str, args)], cwd=ROOT,
-            env=dict(ENV, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
-        self.out, self.err = [], []
-        self.readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
-                        for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))]
-        for reader in self.readers:
-            reader.start()
+        self.process = LstmProcess(args, env=dict(ENV, PYTHONUNBUFFERED="1"), fresh=fresh)
 
-    @staticmethod
-    def _read(stream, into):
-        for line in stream:
-            into.append(line)
+    @property
+    def out(self):
+        return self.process.output()[0].splitlines(keepends=True)
+
+    @property
+    def err(self):
+        return self.process.output()[1].splitlines(keepends=True)
 
     def wait_for(self, condition, what, timeout=180):
         """Wait until condition() holds while the run goes on; fail if it ends or takes too long."""
         deadline = time.monotonic() + timeout
         while not condition():
             if self.process.poll() is not None:
-                time.sleep(0.2)  # let the readers take the rest
                 pytest.fail(f"the run ended (status {self.process.returncode}) before {what}:\n"
                             + "".join(self.out[-5:]) + "".join(self.err[-20:]))
             if time.monotonic() > deadline:
@@ -130,15 +123,9 @@ class Started:
 
     def finish(self, timeout=240):
         try:
-            self.process.wait(timeout=timeout)
+            return self.process.finish(timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
             pytest.fail(f"lstm.py {' '.join(map(str, self.args))} did not end within {timeout} s")
-        for reader in self.readers:
-            reader.join(timeout=10)
-        return subprocess.CompletedProcess(self.process.args, self.process.returncode,
-                                           "".join(self.out), "".join(self.err))
 
 
 def without_permission_override():
@@ -236,14 +223,13 @@ def write_drums(path):
 # fixtures
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def previous_run(tmp_path_factory, corpus_path):
     """The folder of a complete earlier run (--epochs 1, with audio): all eight files."""
-    folder = tmp_path_factory.mktemp("previous") / "out"
-    result = run("--epochs", 1, "--out", folder / "my_music.midi")
+    result, midi = shared_run(tmp_path_factory, "previous", "--epochs", 1)
     assert result.returncode == 0, result.stderr
-    assert sorted(os.listdir(folder)) == sorted(OUTPUTS)
-    return folder
+    assert sorted(os.listdir(midi.parent)) == sorted(OUTPUTS)
+    return midi.parent
 
 
 @pytest.fixture
@@ -447,7 +433,7 @@ def test_a_signal_during_training_puts_the_folder_back(tmp_path, world, tune, se
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path):
-    started = Started("--out", tmp_path / "out" / "my_music.midi")
+    started = Started("--out", tmp_path / "out" / "my_music.midi", fresh=True)  # a new interpreter
     time.sleep(0.5)  # Python is up, lstm.py is importing its libraries
     assert started.process.poll() is None
     started.process.send_signal(signal.SIGINT)
