@@ -102,7 +102,7 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
         # The course turns approach (A) and arbitrary (X) tones into chord tones, "a common
         # choice". With a register the grammar draws an approach tone among the pitch classes
         # the corpus plays when one fits, so approach tones stay: jazz lines are full of them
-        # (13.5 % of Metheny's notes), and the course's rule left none.
+        # (README, "Differences from the course", item 18), and the course's rule left none.
         predicted_tones = predicted_tones.replace(" X", " C")
         if register is None:
             predicted_tones = predicted_tones.replace(" A", " C")

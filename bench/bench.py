@@ -107,7 +107,7 @@ def load_corpus():
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     from data_utils import load_music_utils
-    from preprocess import load_solo
+    from jazz_improv.corpus import load_solo
 
     began = time.perf_counter()
     load_solo("data/original_metheny.mid")

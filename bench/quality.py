@@ -58,9 +58,9 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
     import tensorflow as tf
 
     import lstm
-    import report
-    from data_utils import corpus_file, generate_music, load_music_utils
-    from preprocess import load_solo, solo_timeline
+    from data_utils import generate_music, load_music_utils
+    from jazz_improv import report
+    from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
 
     # As lstm.py does when run as a script: the graph optimiser costs more than it saves here.
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
@@ -213,7 +213,7 @@ def main():
         return run_corpus(args.child, args.epochs, list(range(args.seeds)), temperatures, args.modes.split(","))
 
     sys.path.insert(0, str(ROOT))
-    import report  # imported here, so that --help answers at once
+    from jazz_improv import report  # imported here, so that --help answers at once
 
     modes = ["before", "after"] if args.compare else ["before"] if args.no_register else ["after"]
     started = time.perf_counter()

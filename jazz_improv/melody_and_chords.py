@@ -321,7 +321,7 @@ def melody_and_harmony(texture, options, where):
     """The melody [MelodyNote] (one line, rests in its gaps) and the chords [Event] of a piece.
 
     Melody: the part --melody-part names, else the most melodic part
-    (melody_extraction.pick_melodic_part); its skyline, which drops notes far under the tune
+    (pick_melodic_part); its skyline, which drops notes far under the tune
     when the part plays chords or voices.
     Chords, the first of: the parts --chord-parts names, beat by beat; the piece's chord
     symbols; its chord part, as written; the other pitched parts and the notes under the

@@ -166,7 +166,7 @@ def window(previous, terms):
 
 
 # Register mode (unparse_grammar with a register). The widest step taken by choice: a perfect
-# fifth; 98% of the Metheny corpus's steps are no wider.
+# fifth; the Metheny corpus seldom leaps wider (README, "Differences from the course", item 16).
 MAX_LEAP = 7
 # How often the leap rule takes the pitch nearest the middle of the window (the corpus's own
 # interval) rather than any pitch of the window; see _choose.
@@ -232,7 +232,7 @@ def _choose(moves, before, bottom, top, rng, pitch_classes=None):
     any, and with chance CORPUS_STEP_CHANCE the one nearest the window's middle, the interval
     the corpus played, is taken (ties drawn at random). Why: the window is the corpus's
     interval widened by a minor third each way, so a uniform draw in it turns seconds into
-    fourths and fourths into sevenths; the corpus leaps more than a fifth in 2% of its steps.
+    fourths and fourths into sevenths, while the corpus seldom leaps more than a fifth.
     The last draw is _draw's, weighted by the corpus's pitch classes when they are given.
     """
     near = [m for m in moves if abs(m - before) <= MAX_LEAP] or moves

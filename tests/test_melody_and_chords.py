@@ -1,4 +1,4 @@
-"""melody_extraction: hand-made textures, each with its melody and chords worked out by hand."""
+"""melody_and_chords: hand-made textures, each with its melody and chords worked out by hand."""
 
 import random
 from fractions import Fraction as F
