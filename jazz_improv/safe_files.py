@@ -41,6 +41,11 @@ def sha256_of(path):
 
 @lru_cache(maxsize=256)
 def _sha256(path, size, mtime_ns, inode):
+    return hash_file(path)
+
+
+def hash_file(path):
+    """Hex sha256 of a file's bytes, read now."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 16), b""):
