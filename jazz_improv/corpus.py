@@ -122,7 +122,10 @@ def _read_file(path, metheny, options):
     Raises InputError when no piece of the file can be used."""
     if metheny:
         melody, chords = course_preset.solo_events(path)
-        measures, chord_groups = course_preset.measures_and_chords(melody, chords)
+        try:
+            measures, chord_groups = course_preset.measures_and_chords(melody, chords)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
         grammars = _get_abstract_grammars(measures, chord_groups)
         return [Piece(melody, chords, grammars, Fraction(course_preset.BEATS_PER_BAR),
                       (measures, chord_groups))], []

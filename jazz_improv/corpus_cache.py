@@ -8,13 +8,13 @@ and is validated field by field when read: anything wrong (a changed digit, a ze
 a grammar token that is not one) makes the entry absent, and the corpus is parsed again.
 """
 
+import ast
 import hashlib
 import json
 import sys
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType
 
 from jazz_improv.events import is_midi_pitch
 from jazz_improv.limits import MAX_CACHE_ENTRY_BYTES
@@ -25,18 +25,23 @@ PACKAGE = __name__.rpartition(".")[0]
 
 
 def modules_behind(module):
-    """The package's modules that `module` uses, itself included, found by following what each
-    one's namespace holds: imported modules, and functions and classes defined in a module."""
-    found, waiting = {}, [module]
+    """The package's modules that `module` uses, itself included, found by following the import
+    statements in their source (constants such as limits' count too)."""
+    found, waiting = {}, [module.__name__]
     while waiting:
-        current = waiting.pop()
-        if current.__name__ in found:
+        name = waiting.pop()
+        if name in found:
             continue
-        found[current.__name__] = current
-        for value in vars(current).values():
-            owner = value if isinstance(value, ModuleType) else sys.modules.get(getattr(value, "__module__", "") or "")
-            if owner is not None and owner.__name__.startswith(PACKAGE + "."):
-                waiting.append(owner)
+        found[name] = sys.modules[name]
+        tree = ast.parse(Path(found[name].__file__).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            waiting += [n for n in names if n.startswith(PACKAGE + ".") and n in sys.modules]
     return [found[name] for name in sorted(found)]
 
 

@@ -34,42 +34,6 @@ SINGLE_LINE_SHARE = Fraction(4, 5)
 CHORD_PART_SHARE = Fraction(2, 3)
 
 
-def events_of_part(part):
-    """The notes and chords of a music21 part as events, in offset order.
-
-    Returns [(offset, length, pitches)]: offset and length Fractions in quarter notes,
-    pitches a tuple of MIDI ints (one for a Note, all of a Chord's). Chord symbols,
-    unpitched (percussion) notes and zero-length grace notes are skipped; tied notes
-    stay separate notes, as music21 stores them.
-    """
-    from music21 import harmony, note, percussion  # music21 only for the two readers
-
-    events = []
-    for element in part.flatten().notes:
-        if isinstance(element, (harmony.ChordSymbol, note.Unpitched, percussion.PercussionChord)):
-            continue
-        # music21 keeps offsets as opFrac values (floats exact in binary, else Fractions),
-        # so Fraction() of them is exact.
-        length = Fraction(element.quarterLength)
-        if length <= 0:
-            continue
-        pitches = tuple(p.midi for p in element.pitches)  # a Note's pitches are its one pitch
-        if pitches:
-            events.append((Fraction(element.offset), length, pitches))
-    events.sort(key=lambda event: event[0])
-    return events
-
-
-def is_percussion(part):
-    """True for a drum part: an unpitched-percussion instrument, MIDI channel 10, or unpitched notes."""
-    from music21 import instrument, note, percussion
-
-    if any(isinstance(i, instrument.UnpitchedPercussion) or i.midiChannel == 9
-           for i in part.recurse().getElementsByClass(instrument.Instrument)):
-        return True
-    return any(isinstance(n, (note.Unpitched, percussion.PercussionChord)) for n in part.recurse().notes)
-
-
 def _onsets(events):
     """[(offset, top pitch, longest length at that pitch)] per distinct onset, in order."""
     tops = {}

@@ -51,7 +51,7 @@ def _scale_names(chord_pitches, quality, weighted_blues):
     For the major and Dorian scales this is music21's scale.derive, computed directly:
     derive realises the scale on each of 15 tonics and keeps the one whose pitch classes
     cover most of the chord's pitch classes (ties to the higher tonic, then the later one), which
-    took seconds per run. The tests check both agree.
+    was slow enough to matter on every run. The tests check both agree.
     """
     kind = "major" if quality == "major" else "blues" if weighted_blues else "dorian"
     if kind == "blues":  # not a simple pitch-class set: ask music21
@@ -117,8 +117,8 @@ def fits(a_chord, a_note, kind):
 
 
 def chord_at(chords, offset):
-    """The last chord starting at or before offset, else the first chord (chords in time order)."""
-    return chords[max(bisect_right([c.offset for c in chords], offset) - 1, 0)]
+    """The last chord starting at or before offset, else the first chord."""
+    return chords_at(chords, [offset])[0]
 
 
 def chords_at(chords, offsets):
@@ -162,7 +162,6 @@ def window(previous, terms):
     second = interval.Interval(terms[3].replace(">", ""))
     upper, lower = (first, second) if first.cents > second.cents else (second, first)
     return interval.transposePitch(previous.pitch, lower), interval.transposePitch(previous.pitch, upper)
-
 
 
 # Register mode (unparse_grammar with a register). The widest step taken by choice: a perfect

@@ -1,9 +1,9 @@
 """Read a MIDI, MusicXML or ABC file into parts of plain note events.
 
 A MIDI file is read from mido's events (music21's importer builds measures, voices and ties,
-and costs more than linear time): one part per track and channel, channel 10 being drums. MusicXML and ABC are read by music21; an ABC file of several tunes
-gives one piece per tune. Each piece comes with its metre, its chord symbols and where its
-bars start.
+and costs more than linear time): one part per track and channel, channel 10 being drums.
+MusicXML and ABC are read by music21; an ABC file of several tunes gives one piece per tune.
+Each piece comes with its metre, its chord symbols and where its bars start.
 """
 
 import io
@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import mido
-from music21 import converter, harmony, instrument, meter, stream
+from music21 import converter, harmony, instrument, meter, note, percussion, stream
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import Event, quantize
-from jazz_improv.melody_and_chords import events_of_part, is_percussion
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -196,6 +195,38 @@ def _midi_texture(path):
     else:
         bar_length, beat = Fraction(DEFAULT_BEATS_PER_BAR), Fraction(1)
     return Texture(parts, [], bar_length, beat, 1)
+
+
+def events_of_part(part):
+    """The notes and chords of a music21 part as events, in offset order.
+
+    Returns [(offset, length, pitches)]: offset and length Fractions in quarter notes,
+    pitches a tuple of MIDI ints (one for a Note, all of a Chord's). Chord symbols,
+    unpitched (percussion) notes and zero-length grace notes are skipped; tied notes
+    stay separate notes, as music21 stores them.
+    """
+    events = []
+    for element in part.flatten().notes:
+        if isinstance(element, (harmony.ChordSymbol, note.Unpitched, percussion.PercussionChord)):
+            continue
+        # music21 keeps offsets as opFrac values (floats exact in binary, else Fractions),
+        # so Fraction() of them is exact.
+        length = Fraction(element.quarterLength)
+        if length <= 0:
+            continue
+        pitches = tuple(p.midi for p in element.pitches)  # a Note's pitches are its one pitch
+        if pitches:
+            events.append((Fraction(element.offset), length, pitches))
+    events.sort(key=lambda event: event[0])
+    return events
+
+
+def is_percussion(part):
+    """True for a drum part: an unpitched-percussion instrument, MIDI channel 10, or unpitched notes."""
+    if any(isinstance(i, instrument.UnpitchedPercussion) or i.midiChannel == 9
+           for i in part.recurse().getElementsByClass(instrument.Instrument)):
+        return True
+    return any(isinstance(n, (note.Unpitched, percussion.PercussionChord)) for n in part.recurse().notes)
 
 
 def _measure_spans(part):

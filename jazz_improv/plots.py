@@ -1,14 +1,10 @@
 """Pictures of what the model learned and wrote: the training curve and a piano roll."""
 
-import matplotlib
+from matplotlib.figure import Figure  # drawn to files by Agg, no pyplot and no display needed
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")  # draw to files; works with no display
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from jazz_improv.audio import MELODY  # noqa: E402
-from jazz_improv.safe_files import write_atomically  # noqa: E402
+from jazz_improv.audio import MELODY
+from jazz_improv.safe_files import write_atomically
 
 MELODY_COLOUR = "tab:orange"
 CHORD_COLOUR = "tab:blue"
@@ -16,12 +12,12 @@ CHORD_COLOUR = "tab:blue"
 
 def save_figure(figure, path):
     write_atomically(path, lambda temporary: figure.savefig(temporary, format="png", dpi=110))
-    plt.close(figure)
 
 
 def plot_loss(losses):
     """Figure of the training loss per epoch (losses: list of floats, one per epoch)."""
-    figure, ax = plt.subplots(figsize=(7, 4))
+    figure = Figure(figsize=(7, 4))
+    ax = figure.subplots()
     ax.plot(range(1, len(losses) + 1), losses, marker="." if len(losses) < 30 else None)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (sum over the 30 outputs)")
@@ -38,8 +34,9 @@ def plot_piano_roll(sounds, beats_per_bar, title="Piano roll"):
         sounds -- audio.Sound objects (start and length in quarter notes, MIDI pitch, role)
         beats_per_bar -- the metre's bar length in quarter notes: a grey line marks each bar
     """
-    figure, ax = plt.subplots(figsize=(12, 4.5))
-    # One collection per voice: a thousand separate bars would take seconds to draw.
+    figure = Figure(figsize=(12, 4.5))
+    ax = figure.subplots()
+    # One collection per pitch and role: a bar per note would be slow to draw for long pieces.
     for is_melody, colour, alpha in ((False, CHORD_COLOUR, 0.5), (True, MELODY_COLOUR, 0.9)):
         for pitch in sorted({s.pitch for s in sounds if (s.role == MELODY) == is_melody}):
             bars = [(s.start, s.length) for s in sounds

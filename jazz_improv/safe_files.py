@@ -20,6 +20,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,7 @@ JOURNAL = ".lstm-run"  # hidden folder beside the outputs: the versions a run re
 LOCK = ".lstm-run.lock"  # the folder's lock, held while a run writes there
 READY = "outputs.json"  # written last into the journal: the run may have replaced files
 RESTORING = ".restore_"  # a version being put back (shaped like a temporary file, see below)
+MAX_JOURNAL_BYTES = 64 << 10  # the journal's list of a run's output names
 
 
 class TooLarge(ValueError):
@@ -141,29 +143,32 @@ class OutputRun:
         self.folder = self.paths[0].parent
         self.journal = self.folder / JOURNAL
         self._created = not self.folder.exists()
+        self._lock = None
         from filelock import FileLock, Timeout  # here, so that importing this module stays light
 
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._lock = FileLock(self.folder / LOCK, timeout=0)
-            self._lock.acquire()
-        except Timeout:
-            self._lock = None
-            raise OutputFolderBusy(errno.EBUSY, "another lstm.py run is writing there; wait for it "
-                                   "or choose another --out", str(self.folder)) from None
-        except OSError as error:
-            self._lock = None
-            raise _named_error(error, self.folder) from None
-        try:
+            lock = FileLock(self.folder / LOCK, timeout=0)
+            with warnings.catch_warnings():  # where flock is missing, filelock warns and soft-locks
+                warnings.simplefilter("ignore")
+                lock.acquire()
+            self._lock = lock
             self._recover()
             self.journal.mkdir()
             for path in self.paths:
                 if path.is_file():
                     os.link(path, self.journal / path.name)
             (self.journal / READY).write_text(json.dumps([p.name for p in self.paths]))
-        except OSError as error:
+        except Timeout:
+            raise OutputFolderBusy(errno.EBUSY, "another lstm.py run is writing there; wait for it "
+                                   "or choose another --out", str(self.folder)) from None
+        except BaseException as error:  # Ctrl-C included: no lock file, no folder of ours left
             self._release()
-            raise _named_error(error, error.filename or self.journal) from None
+            if self._created and self.folder.is_dir() and not any(self.folder.iterdir()):
+                self.folder.rmdir()
+            if isinstance(error, OSError):
+                raise _named_error(error, error.filename or self.journal) from None
+            raise
 
     def _recover(self):
         """Undo what a killed run left: its half-replaced files and its temporary files."""
@@ -171,7 +176,8 @@ class OutputRun:
         ready = self.journal / READY
         if ready.is_file():
             try:
-                names = [n for n in json.loads(ready.read_text()) if isinstance(n, str) and "/" not in n]
+                listed = read_untrusted_json(ready, MAX_JOURNAL_BYTES)
+                names = [n for n in listed if isinstance(n, str) and "/" not in n] if isinstance(listed, list) else []
             except ValueError:
                 pass
             self._put_back(names)

@@ -47,11 +47,14 @@ def load_vocabulary(path):
         raise InputError(f"{problem} ({error})") from None
     except (ValueError, KeyError, TypeError, AttributeError):
         raise InputError(problem) from None
-    if not isinstance(values, list) or not 0 < len(values) <= MAX_VALUES or len(set(values)) != len(values):
-        raise InputError(f"{problem} (it needs 1 to {MAX_VALUES} distinct values)")
+    distinct = f"{problem} (it needs 1 to {MAX_VALUES} distinct values)"
+    if not isinstance(values, list) or not 0 < len(values) <= MAX_VALUES:
+        raise InputError(distinct)
     bad = next((v for v in values if not is_token(v)), None)
     if bad is not None:
         raise InputError(f"{problem} ({str(bad)[:40]!r} is not a grammar value)")
+    if len(set(values)) != len(values):  # every value is a string now, so hashable
+        raise InputError(distinct)
     if (not isinstance(register, list) or len(register) != 2
             or not all(is_midi_pitch(p) for p in register) or register[0] > register[1]):
         raise InputError(f"{problem} (its register must be two MIDI pitches, lowest first)")

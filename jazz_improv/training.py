@@ -1,10 +1,9 @@
 """Making the course's step-by-step LSTM fast in Keras 3, with the same maths.
 
-Profiling (see bench/bench.py) showed the time going to Keras's and TensorFlow's
-bookkeeping, not to the LSTM's arithmetic: tracing 30 separate per-output losses made the
-first epoch several seconds longer, building a new tf.data iterator over 33 arrays every
-epoch cost more than the two training steps themselves, and each one-step LSTM call added
-a loop's worth of graph operations that TensorFlow must build. These classes remove that.
+Profiling (bench/bench.py; README, "Performance") showed the time going to Keras's and
+TensorFlow's bookkeeping, not to the LSTM's arithmetic: tracing 30 separate per-output losses,
+building a new tf.data iterator over 33 arrays every epoch, and a loop's worth of graph
+operations around each one-step LSTM call. These classes remove that.
 """
 
 import math

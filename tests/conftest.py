@@ -1,6 +1,7 @@
 """Shared fixtures. The corpus is the course's MIDI file; tests that need it skip without it."""
 
 import atexit
+import contextlib
 import json
 import os
 import queue
@@ -27,45 +28,57 @@ class _WarmServer:
     """tests/warm_lstm.py, started once per test process: lstm.py runs as its forked children."""
 
     def __init__(self):
-        self.server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warm_lstm.py")), str(ROOT)],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                       env=ENV, text=True, bufsize=1)
+        replies, self._reply_end = os.pipe()
+        self.server = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("warm_lstm.py")), str(ROOT), str(self._reply_end)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, text=True,
+            pass_fds=(self._reply_end,))
+        os.close(self._reply_end)
+        self.replies = os.fdopen(replies)
         self.ready = False
         self.requests = threading.Lock()
         self.started = queue.Queue()
         self.ended = {}  # pid -> returncode
+        self.gone = False  # the server ended: nothing more will come
         self.changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
         atexit.register(self.server.stdin.close)  # the server ends when the tests do
 
     def _read(self):
-        for line in self.server.stdout:
-            kind, *rest = line.split()
-            if kind == "ready":
-                self.started.put(kind)
-                continue
-            pid = rest.pop(0)
-            if kind == "started":
-                self.started.put(int(pid))
-            else:
+        for line in self.replies:
+            kind, *rest = line.split() or [""]
+            if kind in ("ready", "started"):
+                self.started.put(int(rest[0]) if rest else kind)
+            elif kind == "ended":
                 with self.changed:
-                    self.ended[int(pid)] = int(rest[0])
+                    self.ended[int(rest[0])] = int(rest[1])
                     self.changed.notify_all()
+        with self.changed:
+            self.gone = True
+            self.changed.notify_all()
+        self.started.put(None)
+
+    def _next(self, timeout):
+        answer = self.started.get(timeout=timeout)
+        if answer is None:
+            raise RuntimeError(f"tests/warm_lstm.py ended (status {self.server.wait()})")
+        return answer
 
     def spawn(self, args, cwd, env, stdout, stderr):
         request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr)}
         with self.requests:
             if not self.ready:
-                self.ready = self.started.get(timeout=120) == "ready"
+                self.ready = self._next(timeout=180) == "ready"
             self.server.stdin.write(json.dumps(request) + "\n")
             self.server.stdin.flush()
-            return self.started.get(timeout=60)
+            return self._next(timeout=60)
 
     def wait(self, pid, timeout):
         with self.changed:
-            if not self.changed.wait_for(lambda: pid in self.ended, timeout=timeout):
-                return None
-            return self.ended[pid]
+            self.changed.wait_for(lambda: pid in self.ended or self.gone, timeout=timeout)
+            if pid not in self.ended and self.gone:
+                raise RuntimeError("tests/warm_lstm.py ended while lstm.py ran")
+            return self.ended.get(pid)
 
 
 _warm_server = None
@@ -120,7 +133,8 @@ class LstmProcess:
 
     def send_signal(self, number):
         if self.poll() is None:
-            os.kill(self.pid, number)
+            with contextlib.suppress(ProcessLookupError):  # it ended just now
+                os.kill(self.pid, number)
 
     def kill(self):
         self.send_signal(signal.SIGKILL)

@@ -97,11 +97,12 @@ def test_entries_are_keyed_by_content_and_settings(corpus_path, fresh_cache, tmp
 
 def test_the_code_version_covers_the_modules_that_read_a_corpus_and_no_others():
     """Found by following imports, not from a list of file names that a rename would outdate."""
-    from jazz_improv import (audio, chord_symbols, command_line, course_preset, melody_and_chords, music_rules,
-                             piece_files, plots)
+    from jazz_improv import (audio, chord_symbols, command_line, course_preset, limits, melody_and_chords,
+                             music_rules, piece_files, plots)
 
     behind = corpus_cache.modules_behind(corpus)
-    for reader in (corpus, corpus_cache, course_preset, piece_files, melody_and_chords, chord_symbols, music_rules):
+    for reader in (corpus, corpus_cache, course_preset, piece_files, melody_and_chords, chord_symbols, music_rules,
+                   limits):  # limits only lends constants
         assert reader in behind, reader.__name__
     for other in (audio, plots, command_line):
         assert other not in behind, other.__name__

@@ -127,7 +127,7 @@ def test_c7_over_e_is_c7_with_e_below():
 
 
 def _music21_voicing(figure):
-    # preprocess._chord_symbol_pitches's rule: lowest note moved by octaves into 48..59.
+    # The voicing earlier versions gave music21's symbols: lowest note moved by octaves into 48..59.
     pitches = [p.midi for p in harmony.ChordSymbol(figure).pitches]
     lowest = min(pitches)
     return tuple(sorted(p - 12 * ((lowest - 48) // 12) for p in pitches))

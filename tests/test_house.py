@@ -2,6 +2,7 @@
 back up, nothing POSIX-only imported at module level, and a run that reads each thing once."""
 
 import ast
+import re
 import shutil
 
 from conftest import ROOT
@@ -74,3 +75,12 @@ def test_a_run_hashes_its_corpus_once_and_builds_its_measures_once(tmp_path, cor
         assert len(hashed) == 1, cache
         assert len(built) == 1, cache
     assert saved_model.load_vocabulary(tmp_path / "vocabulary.json")[0] == indices_values
+
+
+def test_readme_lays_out_every_module_there_is():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## How it is laid out", 1)[1].split("\n## ", 1)[0]
+    listed = {cell for cell in re.findall(r"^\| `([^`]+\.py)` \|", section, flags=re.MULTILINE)}
+    modules = {p.relative_to(ROOT).as_posix() for folder in (ROOT, PACKAGE, ROOT / "bench")
+               for p in folder.glob("*.py") if p.name != "__init__.py"}
+    assert listed == modules

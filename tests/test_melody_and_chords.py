@@ -5,8 +5,8 @@ from fractions import Fraction as F
 
 from music21 import chord, harmony, instrument, note, stream
 
-from jazz_improv.melody_and_chords import (accompaniment, events_of_part, harmony_events, is_percussion,
-                               pick_melodic_part, skyline, with_rests)
+from jazz_improv.melody_and_chords import accompaniment, harmony_events, pick_melodic_part, skyline, with_rests
+from jazz_improv.piece_files import events_of_part, is_percussion
 
 
 def ev(offset, length, *pitches):

@@ -124,15 +124,15 @@ def test_training_lowers_the_loss(musical_data):
 
 
 def test_import_changes_nothing_in_the_process():
-    """Importing lstm leaves TensorFlow's settings, the environment and stderr as they were."""
+    """Importing lstm leaves TensorFlow's settings, the environment, stderr and matplotlib's backend as they were."""
     code = """
 import os, sys
 import keras, tensorflow as tf, music21, matplotlib
 before = (dict(os.environ), tf.config.optimizer.get_experimental_options(),
-          sorted(os.listdir('/proc/self/fd')), os.fstat(2).st_ino, sys.excepthook)
+          sorted(os.listdir('/proc/self/fd')), os.fstat(2).st_ino, sys.excepthook, matplotlib.get_backend())
 import lstm
 after = (dict(os.environ), tf.config.optimizer.get_experimental_options(),
-         sorted(os.listdir('/proc/self/fd')), os.fstat(2).st_ino, sys.excepthook)
+         sorted(os.listdir('/proc/self/fd')), os.fstat(2).st_ino, sys.excepthook, matplotlib.get_backend())
 print(before == after, before[1])
 """
     import subprocess

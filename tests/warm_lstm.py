@@ -7,13 +7,17 @@ exit; lstm.py itself and the project's modules are loaded fresh in every child. 
 interpreter's start is shared, so the tests about starting (Ctrl-C while libraries load, the
 run README shows, the notebook) still start `python lstm.py` themselves.
 
-The server has one thread, so forking it is safe, and it runs no TensorFlow operation (forking
-a process whose TensorFlow runtime has started could hang the child).
+The server runs one Python thread (numpy's OpenBLAS pool is fork-safe, as lstm.py's own forked
+corpus readers rely on) and no TensorFlow operation (forking a process whose TensorFlow runtime
+has started could hang the child). One difference remains: TensorFlow is loaded before lstm.py
+starts, so a child reads the files of a corpus folder one after the other, never in parallel.
 
 Protocol, one line each way per event. Request on stdin, as JSON:
     {"args": [...], "cwd": "...", "env": {...}, "stdout": "path", "stderr": "path"}
-Answers on stdout: "started PID" at once, "ended PID RETURNCODE" when the child ends
-(RETURNCODE as subprocess gives it: negative for a signal).
+Answers on the file descriptor given as the second argument (not stdout, where a library might
+print): "ready" once the libraries are loaded, "started PID" at once for each request, and
+"ended PID RETURNCODE" when that child ends (RETURNCODE as subprocess gives it: negative for a
+signal). At the end of stdin the server kills the children still running, and ends.
 """
 
 import atexit
@@ -27,43 +31,42 @@ import signal
 import sys
 
 
-PRELOADED = ("keras", "music21", "mido", "filelock", "scipy.io.wavfile", "matplotlib.pyplot")  # keras brings TensorFlow
+PRELOADED = ("keras", "music21", "mido", "filelock", "scipy.io.wavfile", "matplotlib.figure")  # keras brings TensorFlow
 
 
 def preload():
-    import matplotlib
-
-    matplotlib.use("Agg")  # as lstm.py's plots do, before pyplot is imported
     for name in PRELOADED:
         importlib.import_module(name)
 
 
-def child(root, request):
+def child(root, request, replies):
     """In the forked child: become `python lstm.py ARGS` and never return."""
-    os.chdir(request["cwd"])
-    os.environ.clear()
-    os.environ.update(request["env"])
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
-    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=unbuffered)
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
-    sys.argv = ["lstm.py", *request["args"]]
-    sys.path.insert(0, root)
-    status, interrupted = 0, False
+    status, interrupted = 1, False
     try:
-        runpy.run_path(os.path.join(root, "lstm.py"), run_name="__main__")
-    except SystemExit as stop:
-        status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        if stop.code is not None and not isinstance(stop.code, int):
-            print(stop.code, file=sys.stderr)
-    except BaseException:
-        sys.excepthook(*sys.exc_info())  # lstm.py's hook: one line and its own exit status
-        status, interrupted = 1, isinstance(sys.exc_info()[1], KeyboardInterrupt)
-    try:
+        os.close(replies)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+        unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=unbuffered)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True,
+                                      errors="backslashreplace")
+        sys.argv = ["lstm.py", *request["args"]]
+        sys.path[0] = root  # as `python lstm.py` puts the script's folder first
+        status = 0
+        try:
+            runpy.run_path(os.path.join(root, "lstm.py"), run_name="__main__")
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            if stop.code is not None and not isinstance(stop.code, int):
+                print(stop.code, file=sys.stderr)
+        except BaseException:
+            status, interrupted = 1, isinstance(sys.exc_info()[1], KeyboardInterrupt)
+            sys.excepthook(*sys.exc_info())  # lstm.py's hook: one line and its own exit status
         atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -74,33 +77,39 @@ def child(root, request):
         os._exit(status)
 
 
-def serve(root):
+def serve(root, replies):
     preload()
-    print("ready", flush=True)
+
+    def reply(line):
+        os.write(replies, f"{line}\n".encode())
+
+    reply("ready")
     children = set()
     pending = b""
     while True:
         readable, _, _ = select.select([sys.stdin.buffer], [], [], 0.05)
         if readable:
             chunk = os.read(sys.stdin.fileno(), 1 << 16)
-            if not chunk:
-                break  # the tests are done
+            if not chunk:  # the tests are done: nothing of theirs runs on
+                for pid in children:
+                    os.kill(pid, signal.SIGKILL)
+                return
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
-                sys.stdout.flush()
+                request = json.loads(line)
                 pid = os.fork()
                 if pid == 0:
-                    child(root, json.loads(line))
+                    child(root, request, replies)
                 children.add(pid)
-                print(f"started {pid}", flush=True)
+                reply(f"started {pid}")
         while children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             children.discard(pid)
-            print(f"ended {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
+            reply(f"ended {pid} {os.waitstatus_to_exitcode(status)}")
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]))
