@@ -85,12 +85,21 @@ _warm_server = None
 
 
 def pytest_sessionstart(session):
-    """Start the warm server at once in each process that runs tests (not in pytest-xdist's
-    controller), so that its imports overlap the first tests."""
+    """In each process that runs tests (not in pytest-xdist's controller): start the warm server
+    at once, and make the session's shared runs in the background, the first worker the default
+    run and the second the previous run of test_faults (one worker: both), so that their work
+    overlaps the first tests instead of holding up the tests that wait for them."""
     global _warm_server
-    controller = not hasattr(session.config, "workerinput") and getattr(session.config.option, "numprocesses", None)
-    if not controller:
-        _warm_server = _WarmServer()
+    worker = getattr(session.config, "workerinput", {}).get("workerid")
+    if worker is None and getattr(session.config.option, "numprocesses", None):
+        return  # the controller runs no test
+    _warm_server = _WarmServer()
+    if not CORPUS.is_file():
+        return
+    factory = session.config._tmp_path_factory
+    index = int(worker.removeprefix("gw")) if worker else None
+    runs = [run for number, run in enumerate(SHARED_RUNS) if index is None or number == index]
+    threading.Thread(target=lambda: [shared_run(factory, *run) for run in runs], daemon=True).start()
 
 
 class LstmProcess:
@@ -190,7 +199,13 @@ def musical_data(corpus_path):
     return get_musical_data(corpus_path)
 
 
-def shared_run(tmp_path_factory, name, *args, fresh=False):
+# The runs several tests share: (name, lstm.py's arguments but --out, fresh).
+DEFAULT_RUN = ("default", (), True)  # as a user starts it: README's excerpt is checked against it
+PREVIOUS_RUN = ("previous", ("--epochs", 1), False)  # test_faults: the folder of an earlier run
+SHARED_RUNS = (DEFAULT_RUN, PREVIOUS_RUN)
+
+
+def shared_run(tmp_path_factory, name, args, fresh=False):
     """lstm.py ARGS --out FOLDER/my_music.midi, run once for the whole test session, even when
     pytest-xdist spreads the tests over several processes: (CompletedProcess, MIDI path).
     Tests read its files and never change them."""
@@ -212,12 +227,12 @@ def shared_run(tmp_path_factory, name, *args, fresh=False):
 def default_run(tmp_path_factory, corpus_path):
     """`python lstm.py` with every default but --out, started as a user starts it:
     (CompletedProcess, path of the MIDI file)."""
-    return shared_run(tmp_path_factory, "default", fresh=True)
+    return shared_run(tmp_path_factory, *DEFAULT_RUN)
 
 
 @pytest.fixture(scope="session")
 def other_seed_run(tmp_path_factory, default_run):
     """The default run's model, improvising with --seed 1 and --no-audio."""
     weights = default_run[1].parent / "djmodel.weights.h5"
-    return shared_run(tmp_path_factory, "seed1", "--load-weights", weights, "--seed", 1, "--no-audio")
+    return shared_run(tmp_path_factory, "seed1", ("--load-weights", weights, "--seed", 1, "--no-audio"))
 

@@ -145,11 +145,13 @@ def test_default_corpus_with_wrong_checksum(tmp_path, corpus_path):
     assert "checksum" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.xdist_group("tensorflow in process")  # see test_model.py
 def test_download_is_https_and_pinned(tmp_path, monkeypatch):
     """Without data/original_metheny.mid, the corpus is fetched over HTTPS against its sha256."""
     import keras
 
-    import data_utils
+    from jazz_improv import corpus
+    from jazz_improv.console import InputError
 
     monkeypatch.chdir(tmp_path)
     calls = []
@@ -159,8 +161,8 @@ def test_download_is_https_and_pinned(tmp_path, monkeypatch):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
-    with pytest.raises(data_utils.InputError, match="could not download.*--midi PATH"):
-        data_utils.corpus_file()
+    with pytest.raises(InputError, match="could not download.*--midi PATH"):
+        corpus.corpus_file()
     (call,) = calls
     assert call["origin"].startswith("https://")
     assert call["file_hash"] == "0da8322ceab36b036682b5ece0c315193f7b701a3340a0ca5a523b107c6f428d"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ENV, ROOT, LstmProcess, run_lstm, shared_run
+from conftest import ENV, PREVIOUS_RUN, ROOT, LstmProcess, run_lstm, shared_run
 
 # Every file a complete run writes beside `--out output/my_music.midi` (README, "Files it writes").
 OUTPUTS = ["my_music.midi", "my_music.wav", "my_music.png", "training_snippet.wav", "loss.png",
@@ -226,7 +226,7 @@ def write_drums(path):
 @pytest.fixture(scope="session")
 def previous_run(tmp_path_factory, corpus_path):
     """The folder of a complete earlier run (--epochs 1, with audio): all eight files."""
-    result, midi = shared_run(tmp_path_factory, "previous", "--epochs", 1)
+    result, midi = shared_run(tmp_path_factory, *PREVIOUS_RUN)
     assert result.returncode == 0, result.stderr
     assert sorted(os.listdir(midi.parent)) == sorted(OUTPUTS)
     return midi.parent

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-import lstm
+# The tests that run TensorFlow in this process share one process under pytest-xdist, so that
+# only one of them loads it.
+pytestmark = pytest.mark.xdist_group("tensorflow in process")
 
 N_VALUES, N_A, TX = 78, 64, 30
 
@@ -26,8 +28,16 @@ def lstm_step(x, a, c, kernel, recurrent, bias):
     return a, c
 
 
+@pytest.fixture(scope="module")
+def lstm():
+    """The notebook as a module, imported when a test needs it (not when tests are collected)."""
+    import lstm
+
+    return lstm
+
+
 @pytest.fixture
-def layers():
+def layers(lstm):
     """The course's shared layers, as `import lstm` made them, with random (not zero) weights."""
     model = lstm.djmodel(TX, N_A, N_VALUES)
     rng = np.random.default_rng(7)
@@ -36,7 +46,7 @@ def layers():
     return model
 
 
-def test_the_course_module_after_import():
+def test_the_course_module_after_import(lstm):
     """The course's names exist at module level, as the notebook defines them."""
     assert (lstm.n_a, lstm.n_values, lstm.Tx, lstm.Ty) == (64, 78, 30, 50)
     assert lstm.reshapor.target_shape == (1, 78)
@@ -45,13 +55,13 @@ def test_the_course_module_after_import():
     assert lstm.djmodel(Tx=30, n_a=64, n_values=78).count_params() == 41_678
 
 
-def numpy_weights():
+def numpy_weights(lstm):
     kernel, recurrent, bias = (w.numpy() for w in lstm.LSTM_cell.weights)
     dense_kernel, dense_bias = (w.numpy() for w in lstm.densor.weights)
     return kernel, recurrent, bias, dense_kernel, dense_bias
 
 
-def test_djmodel_matches_the_lstm_equations_at_every_step(layers):
+def test_djmodel_matches_the_lstm_equations_at_every_step(layers, lstm):
     model = layers
     rng = np.random.default_rng(3)
     m = 4
@@ -59,7 +69,7 @@ def test_djmodel_matches_the_lstm_equations_at_every_step(layers):
     a0 = rng.normal(0, 1, (m, N_A)).astype("float32")
     c0 = rng.normal(0, 1, (m, N_A)).astype("float32")
     outputs = model.predict([X, a0, c0], verbose=0)
-    kernel, recurrent, bias, dense_kernel, dense_bias = numpy_weights()
+    kernel, recurrent, bias, dense_kernel, dense_bias = numpy_weights(lstm)
     a, c = a0, c0
     assert len(outputs) == TX
     for t in range(TX):
@@ -68,7 +78,7 @@ def test_djmodel_matches_the_lstm_equations_at_every_step(layers):
                                    err_msg=f"step {t}")
 
 
-def test_one_shared_set_of_weights(layers):
+def test_one_shared_set_of_weights(layers, lstm):
     model = layers
     assert isinstance(lstm.LSTM_cell, lstm.keras.layers.LSTM)
     assert len(model.weights) == 5  # LSTM kernel, recurrent kernel, bias; Dense kernel, bias
@@ -76,7 +86,7 @@ def test_one_shared_set_of_weights(layers):
     assert {id(w) for w in inference.weights} == {id(w) for w in model.weights}
 
 
-def test_inference_model_feeds_back_its_argmax(layers):
+def test_inference_model_feeds_back_its_argmax(layers, lstm):
     inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=20)
     rng = np.random.default_rng(5)
     x0 = np.zeros((1, 1, N_VALUES), "float32")
@@ -84,7 +94,7 @@ def test_inference_model_feeds_back_its_argmax(layers):
     a0 = rng.normal(0, 1, (1, N_A)).astype("float32")
     c0 = rng.normal(0, 1, (1, N_A)).astype("float32")
     outputs = inference.predict([x0, a0, c0], verbose=0)
-    kernel, recurrent, bias, dense_kernel, dense_bias = numpy_weights()
+    kernel, recurrent, bias, dense_kernel, dense_bias = numpy_weights(lstm)
     x, a, c = x0[:, 0], a0, c0
     for t in range(20):
         a, c = lstm_step(x, a, c, kernel, recurrent, bias)
@@ -93,7 +103,7 @@ def test_inference_model_feeds_back_its_argmax(layers):
         x = np.eye(N_VALUES, dtype="float32")[outputs[t].argmax(axis=-1)]
 
 
-def test_predict_and_sample_results_agree_with_indices(layers):
+def test_predict_and_sample_results_agree_with_indices(layers, lstm):
     inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, N_VALUES, N_A, Ty=50)
     results, indices = lstm.predict_and_sample(inference)
     assert results.shape == (50, N_VALUES) and indices.shape == (50, 1)
@@ -105,7 +115,7 @@ def test_predict_and_sample_results_agree_with_indices(layers):
     np.testing.assert_array_equal(lstm.predict_and_sample(inference, *zeros)[1], indices)
 
 
-def test_training_lowers_the_loss(musical_data):
+def test_training_lowers_the_loss(musical_data, lstm):
     from music_utils import data_processing
     from preprocess import get_corpus_data
 

@@ -140,6 +140,7 @@ def test_unknown_chord_symbol():
     assert parse_progression("C F G") == (("C",), ("F",), ("G",))
 
 
+@pytest.mark.xdist_group("tensorflow in process")  # see test_model.py
 def test_temperature_samples_reproducibly():
     import lstm
 
