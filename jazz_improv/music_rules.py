@@ -129,15 +129,8 @@ def chords_at(chords, offsets):
 
 
 def measure_grammar(fullMeasureNotes, fullMeasureChords):
-    """Abstract grammar of one measure.
-
-    Arguments:
-        fullMeasureNotes -- the measure's notes and rests (a stream.Voice or a list), in order
-        fullMeasureChords -- the chords sounding in that measure, in order
-    Returns:
-        a string of space-separated tokens, one per note or rest,
-        e.g. "C,0.500 C,0.333,<P1,d-5> C,0.250,<M-2,m-6>"
-    """
+    """grammar.parse_melody's work (see there), here so that reading a corpus needs nothing from
+    the course's modules: a measure's notes and rests and its chords -> a string of tokens."""
     measure = [e for e in fullMeasureNotes if isinstance(e, (note.Note, note.Rest))]
     chords = [c for c in fullMeasureChords if isinstance(c, chord.Chord)]
     tokens = []
