@@ -43,7 +43,7 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
     corpus, _, values_indices, indices_values = get_corpus_data(abstract_grammars)
     if len(corpus) <= Tx:
         raise InputError(f"the corpus has {len(corpus)} values; training windows of {Tx} need at "
-                          f"least {Tx + 1}: use a longer piece, several files or a wider --section")
+                         f"least {Tx + 1}: use a longer piece, several files or a wider --section")
     X, Y, n_values = data_processing(corpus, values_indices, windows_for(len(corpus), Tx) if m is None else m, Tx)
     return X, Y, n_values, indices_values
 

@@ -109,7 +109,7 @@ def _piece(texture, options, where):
     count = sum(len(pitches) for part in texture.parts for _, _, pitches in part.events)
     if count > MAX_NOTES:
         raise InputError(f"{where}: {count:,} notes, more than the {MAX_NOTES:,} a piece may hold; "
-                          "learn from part of it with --section START:END")
+                         "learn from part of it with --section START:END")
     melody, chords = melody_and_harmony(texture, options, where)
     measures, chord_groups = bars_and_chords(melody, chords, texture.bar_length)
     return Piece(melody, chords, _get_abstract_grammars(measures, chord_groups), texture.bar_length,
@@ -408,7 +408,7 @@ def corpus_file(midi_path=None):
     if CORPUS_PATH.is_file():
         if sha256_of(CORPUS_PATH) != CORPUS_SHA256:
             raise InputError(f"{CORPUS_PATH}: checksum does not match the Metheny corpus; "
-                              f"delete it to download it again, or pass --midi PATH")
+                             f"delete it to download it again, or pass --midi PATH")
         return CORPUS_PATH
     # Keras is imported here only, so that loading a local corpus stays light; its first
     # import prints TensorFlow's start-up log on stderr.
@@ -429,7 +429,7 @@ def corpus_file(midi_path=None):
         if "hash does not match" in str(error):
             CORPUS_PATH.unlink(missing_ok=True)  # never leave an unchecked corpus behind
         raise InputError(f"{CORPUS_PATH}: could not download the corpus "
-                          f"({_download_failure(error)}); {WHAT_TO_DO}") from None
+                         f"({_download_failure(error)}); {WHAT_TO_DO}") from None
     return Path(downloaded)
 
 
@@ -458,5 +458,5 @@ def music21_corpus_file(name):
         found = None
     if not found or isinstance(found, list):
         raise InputError(f"{MUSIC21_PREFIX}{name}: not one piece of music21's corpus "
-                          f"(try e.g. {MUSIC21_PREFIX}bach/bwv66.6)")
+                         f"(try e.g. {MUSIC21_PREFIX}bach/bwv66.6)")
     return Path(found)

@@ -299,7 +299,7 @@ def melody_and_harmony(texture, options, where):
         melody_index = pick_melodic_part([p.events for p in parts], [p.percussion for p in parts])
         if melody_index is None and options.section is None:
             raise InputError(f"{where}: no melodic part: nothing pitched (only drums, or no notes); "
-                              "use a piece with a tune or chords")
+                             "use a piece with a tune or chords")
     events = [] if melody_index is None else parts[melody_index].events  # None: an empty section
     line = skyline(events, drop=None)
     single_line = len(line) >= SINGLE_LINE_SHARE * sum(len(pitches) for _, _, pitches in events)
@@ -325,7 +325,7 @@ def melody_and_harmony(texture, options, where):
     if not chords:
         if options.progression is None:
             raise InputError(f"{where}: no chords found (no chord symbols, and no other notes sound "
-                              "with the melody); give them with --chords or --chord-parts")
+                             "with the melody); give them with --chords or --chord-parts")
         # The progression starts on the first full bar: a pickup takes its first chord too.
         first_bar = max(int(line[0][0] // bar_length), 1 - texture.first_bar)
         last_bar = max(int(line[-1][0] // bar_length), first_bar)

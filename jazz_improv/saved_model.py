@@ -84,5 +84,5 @@ def load_weights_file(model, path):
             model.load_weights(path)
     except Exception as error:  # Keras and h5py report a wrong file or shape in many ways
         raise InputError(f"{path}: cannot load these weights into a model of "
-                          f"{model.outputs[0].shape[-1]} values ({type(error).__name__}); they must "
-                          "come with the vocabulary.json saved beside them") from None
+                         f"{model.outputs[0].shape[-1]} values ({type(error).__name__}); they must "
+                         "come with the vocabulary.json saved beside them") from None
