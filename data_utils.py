@@ -1,15 +1,18 @@
-"""The course's data utilities: the corpus cut into training windows, and new music written from
-the model's values (load_music_utils, generate_music)."""
+"""The course's data utilities: the corpus cut into training windows (load_music_utils), a phrase
+of values from the inference model (predict_and_sample), and new music written from those values
+(generate_music)."""
 
 import itertools
 import math
 import random
 
+import numpy as np
 from music21 import instrument, note, stream, tempo
 
 from grammar import unparse_grammar
 from jazz_improv.console import InputError
-from jazz_improv.corpus import Options, corpus_file
+from jazz_improv.corpus import Options, corpus_file, load_solo
+from jazz_improv.course_forms import CourseFormError, values_unpacked
 from jazz_improv.limits import MAX_PHRASES
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
@@ -17,6 +20,8 @@ from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
 from music_utils import data_processing, windows_for
 from preprocess import get_corpus_data, get_musical_data
 from qa import clean_up_notes, prune_grammar, prune_notes
+
+__all__ = ["load_music_utils", "predict_and_sample", "generate_music"]  # the course's star import
 
 
 def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None):
@@ -34,8 +39,13 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
         Y -- (Tx, m, n_values) one-hot targets, Y[t] the value after X[:, t]
         n_values -- number of distinct values (78 for the Metheny corpus)
         indices_values -- dict index -> grammar token
-    Raises InputError when the corpus is too short for windows of Tx values.
+    Raises InputError when the corpus is too short for windows of Tx values, and
+    CourseFormError when the result is unpacked into five names, as in the course's later
+    version (which also returned the chords).
     """
+    if values_unpacked() not in (None, 4):
+        raise CourseFormError("this is the course's 78-value notebook: write X, Y, n_values, indices_values "
+                              "= load_music_utils(); the chords come with generate_music's defaults")
     if solo is None:
         _, abstract_grammars = get_musical_data(corpus_file(midi_path), options)
     else:
@@ -48,10 +58,34 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
     return X, Y, n_values, indices_values
 
 
-def generate_music(inference_model, indices_values, chords, predict_and_sample,
+def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, c_initializer=None):
+    """One phrase from the inference model: the most likely value at each step, as the course's
+    data_utils gives it to generate_music (the notebook's graded function does the same).
+
+    Arguments:
+        inference_model -- a Keras model from [x0 (1, 1, n_values), a0 (1, n_a), c0 (1, n_a)]
+                           to Ty outputs, each (1, n_values)
+        x_initializer, a_initializer, c_initializer -- its inputs; zeros if None
+    Returns:
+        results -- (Ty, n_values) one-hot vectors of the values chosen
+        indices -- (Ty, 1) their indices
+    """
+    starts = [np.zeros((1,) + tuple(given.shape[1:])) for given in inference_model.inputs]
+    for position, initializer in enumerate((x_initializer, a_initializer, c_initializer)):
+        if initializer is not None:
+            starts[position] = initializer
+    outputs = np.stack(inference_model.predict(starts, verbose=0))  # (Ty, 1, n_values)
+    indices = outputs.argmax(axis=-1)
+    return np.eye(outputs.shape[-1])[indices[:, 0]], indices
+
+
+def generate_music(inference_model, indices_values=None, chords=None, predict_and_sample=predict_and_sample,
                    out_path="output/my_music.midi", seed=0, progression=None, bars=16,
                    beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None, pitch_classes=None):
     """Improvise over chords and write the result as MIDI.
+
+    `generate_music(inference_model)`, as the course calls it, improvises over the course's
+    corpus: its values and chords, and its melody's register and pitch classes.
 
     Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1
     (at most MAX_PHRASES of them) the model predicts a phrase of values, which the grammar turns into notes over that
@@ -61,9 +95,9 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
 
     Arguments:
         inference_model -- the model returned by music_inference_model
-        indices_values -- dict index -> grammar token
-        chords -- chord groups from get_musical_data
-        predict_and_sample -- function(inference_model) -> (results, indices)
+        indices_values -- dict index -> grammar token (None: the course corpus's)
+        chords -- chord groups from get_musical_data (None: the course corpus's)
+        predict_and_sample -- function(inference_model) -> (results, indices); this module's
         out_path -- where the MIDI file goes
         seed -- seeds every random choice made while turning values into notes
         progression -- optional chord bars from jazz_improv.chord_symbols.parse_progression
@@ -77,6 +111,13 @@ def generate_music(inference_model, indices_values, chords, predict_and_sample,
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """
+    if indices_values is None or (chords is None and progression is None):
+        corpus = load_solo(corpus_file(), Options())
+        if indices_values is None:
+            indices_values = get_corpus_data(corpus.abstract_grammars)[3]
+            register = corpus.register if register is None else register
+            pitch_classes = corpus.pitch_classes if pitch_classes is None else pitch_classes
+        chords = corpus.chords if chords is None else chords
     rng = random.Random(seed)
     melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM)])
     accompaniment = stream.Part([instrument.Piano()])

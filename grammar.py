@@ -17,6 +17,9 @@ from music21 import chord, note, stream
 from jazz_improv.music_rules import (chord_at, fits, measure_grammar, note_in_register, pitch_class_counts,
                                      scale_names, window)
 
+__all__ = [  # what the course's star import brings
+    "parse_melody", "unparse_grammar", "generate_chord_tone", "generate_scale_tone", "generate_approach_tone"]
+
 
 def generate_chord_tone(a_chord, rng=random):
     """A note drawn from the chord's own pitches."""

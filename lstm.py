@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from data_utils import generate_music, load_music_utils
+from music_utils import one_hot
 from jazz_improv import audio, report
 from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
 from jazz_improv.midi_output import TEMPO_BPM
@@ -80,6 +81,15 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 # A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
 # its weights were trained on, and the register and pitch classes its melodies follow. It
 # needs no training windows, and over your own chords (`--chords`) no corpus at all.
+#
+# **Expected output** (the course's corpus):
+# ```
+# shape of X: (60, 30, 78)
+# number of training examples: 60
+# Tx (length of sequence): 30
+# total # of unique values: 78
+# Shape of Y: (30, 60, 78)
+# ```
 
 # %%
 if __name__ == "__main__":
@@ -135,11 +145,13 @@ if __name__ == "__main__":
 with quiet_tensorflow(__name__):
     import keras
     from keras import Input, Model, ops
-    from keras.layers import Dense, Reshape
+    from keras.layers import Dense, Lambda, Reshape
     from keras.optimizers import Adam
     from keras.optimizers.schedules import InverseTimeDecay
+    from keras.utils import to_categorical
 
-    from jazz_improv.training import FastTrainingModel, StepLSTM
+    from jazz_improv.course_forms import sizes_only
+    from jazz_improv.training import EpochProgress, FastTrainingModel, StepLSTM, shared_layers_summary
 
 if __name__ == "__main__":
     keras.utils.set_random_seed(args.seed)
@@ -149,7 +161,7 @@ LSTM_cell = StepLSTM(n_a, return_state=True)
 densor = Dense(n_values, activation="softmax")
 
 # %% [markdown]
-# **`djmodel`** builds the training model. For every step t it:
+# **Exercise: `djmodel`** builds the training model. For every step t it:
 # 1. takes the t-th vector of X, shape (m, n_values);
 # 2. reshapes it to (m, 1, n_values), a sequence of length one, with `reshapor`;
 # 3. runs one step of `LSTM_cell` from the previous hidden and cell state;
@@ -162,48 +174,67 @@ densor = Dense(n_values, activation="softmax")
 # The model is a `FastTrainingModel`: a Keras `Model` that trains exactly the same way,
 # several times faster, by computing the 30 losses in one operation and feeding `fit`
 # without rebuilding its data pipeline every epoch (see `jazz_improv/training.py`).
+# A plain `Model` works too, more slowly.
 
 # %%
+@sizes_only  # a call in the course's later form, djmodel(Tx, LSTM_cell, densor, reshapor), gets one line
 def djmodel(Tx, n_a, n_values):
-    """The training model: Tx steps of the shared LSTM_cell.
+    """The training model: Tx steps of the shared reshapor, LSTM_cell and densor.
 
     Arguments:
         Tx -- length of the sequences
         n_a -- units in the LSTM
         n_values -- number of distinct values
     Returns:
-        a keras Model from [X (m, Tx, n_values), a0 (m, n_a), c0 (m, n_a)]
-        to a list of Tx softmax outputs, each (m, n_values)
+        model -- a keras Model from [X (m, Tx, n_values), a0 (m, n_a), c0 (m, n_a)]
+                 to a list of Tx softmax outputs, each (m, n_values)
     """
     X = Input(shape=(Tx, n_values))
     a0 = Input(shape=(n_a,), name="a0")
     c0 = Input(shape=(n_a,), name="c0")
-    a, c = a0, c0
+    a = a0
+    c = c0
+    ### START CODE HERE ###
+    # Step 1: an empty list for every step's output (≈1 line)
     outputs = []
+    # Step 2: loop over the Tx steps
     for t in range(Tx):
+        # Step 2.A: the t-th vector of X, shape (m, n_values) (≈1 line)
         x = X[:, t, :]
+        # Step 2.B: reshaped to (m, 1, n_values) with reshapor (≈1 line)
         x = reshapor(x)
+        # Step 2.C: one step of LSTM_cell, from the previous step's a and c (≈1 line)
         a, _, c = LSTM_cell(x, initial_state=[a, c])
+        # Step 2.D: densor's softmax over the values, from the hidden state (≈1 line)
         out = densor(a)
+        # Step 2.E: kept in outputs (≈1 line)
         outputs.append(out)
-    return FastTrainingModel(inputs=[X, a0, c0], outputs=outputs)
+    # Step 3: the model from [X, a0, c0] to the outputs (≈1 line)
+    model = FastTrainingModel(inputs=[X, a0, c0], outputs=outputs, name="djmodel")
+    ### END CODE HERE ###
+    return model
 
 
 # %% [markdown]
 # Build it, and train it with Adam. The course's learning-rate decay (`decay=0.01`)
 # is written in Keras 3 as a schedule: rate = 0.01 / (1 + 0.01 · step). The loss is the
-# categorical cross-entropy of each of the 30 outputs, summed. All 30 outputs come from one
-# layer, so Keras's own progress line would label a meaningless per-output loss; we print
-# the total loss each epoch instead. Batches of 30 give two equal steps per epoch, as the
-# course's 32 + 28 were two steps, with one shape, so the training step is traced once.
+# categorical cross-entropy of each of the 30 outputs, summed. One line shows the progress,
+# epoch by epoch, with the total loss; `history` keeps every epoch's. Batches of 30 give two
+# equal steps per epoch, as the course's 32 + 28 were two steps, with one shape, so the
+# training step is traced once.
 #
 # The trained model is kept: its weights (no code, no pickles) and the values they stand for.
 # With `--load-weights` they are read back instead of trained.
+#
+# **Expected output**: the table above ends in `Total params: 41,678`, the same with any
+# corpus of 78 values: 36,608 in the LSTM and 5,070 in densor, used at all 30 steps. The loss
+# starts near 30 · ln 78 ≈ 130, the cross-entropy of a guess, and falls to about 6.
 
 # %%
 if __name__ == "__main__":
     model = djmodel(Tx=Tx, n_a=n_a, n_values=n_values)
-    model.summary()
+    print(shared_layers_summary(model, Tx, (None, n_values),
+                                {"reshapor": reshapor, "LSTM_cell": LSTM_cell, "densor": densor}))
     if args.load_weights:
         load_weights_file(model, args.load_weights)
         print(f"Loaded weights from {args.load_weights}: skipping training")
@@ -215,10 +246,8 @@ if __name__ == "__main__":
         m = X.shape[0]
         a0 = np.zeros((m, n_a))
         c0 = np.zeros((m, n_a))
-        progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
-            f"Epoch {epoch + 1}/{args.epochs} - loss: {logs['loss']:.4f}", flush=True))
         history = model.fit([X, a0, c0], list(Y), epochs=args.epochs, batch_size=30, verbose=0,
-                            callbacks=[progress])
+                            callbacks=[EpochProgress()])
         print(f"loss: {history.history['loss'][0]:.2f} after the first epoch, "
               f"{history.history['loss'][-1]:.2f} after the last")
         save_figure(plot_loss(history.history["loss"]), files.loss)
@@ -231,37 +260,18 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## 3 - Generating music
 #
-# To improvise, the trained cell runs on its own output: at each step the most likely
-# value is fed back as the next input, for Ty = 50 steps. `one_hot` turns the softmax
-# into that input.
+# The trained cell has learned the solo's patterns. To improvise, it runs on its own output.
 #
-# Always taking the most likely value can make the model repeat itself. With a
-# *temperature* T > 0 the next value is instead drawn at random from the softmax
-# sharpened (T < 1) or flattened (T > 1) as p^(1/T); the output at each step is then
-# the one-hot of the value drawn.
+# ### 3.1 - Predicting & Sampling
+#
+# **Exercise: `music_inference_model`** runs Ty steps of the trained `LSTM_cell` and
+# `densor` from a first input x0 and states a0, c0. At each step it keeps the softmax `out`,
+# and feeds the one-hot of its most likely value back as the next input x: `one_hot`
+# (from `music_utils`, as in the course) makes it, and `Lambda` makes it a layer,
+# `x = Lambda(one_hot)(out)`.
 
 # %%
-def one_hot(x):
-    """(m, n_values) softmax -> (m, 1, n_values) one-hot of its argmax."""
-    return ops.expand_dims(ops.one_hot(ops.argmax(x, axis=-1), x.shape[-1]), 1)
-
-
-class SampleWithTemperature(keras.layers.Layer):
-    """(m, n_values) softmax -> (m, 1, n_values) one-hot of a value drawn from p^(1/T)."""
-
-    def __init__(self, temperature, **kwargs):
-        super().__init__(**kwargs)
-        self.temperature = temperature
-        # seeded from keras.utils.set_random_seed; its state moves on with every draw
-        self.seed_generator = keras.random.SeedGenerator()
-
-    def call(self, probabilities):
-        logits = ops.log(probabilities + 1e-9) / self.temperature
-        drawn = keras.random.categorical(logits, 1, seed=self.seed_generator)[:, 0]
-        return ops.expand_dims(ops.one_hot(drawn, probabilities.shape[-1]), 1)
-
-
-def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50, temperature=0.0):
+def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=100):
     """The sampling model: Ty steps of the trained cell, each fed the previous step's choice.
 
     Arguments:
@@ -269,33 +279,71 @@ def music_inference_model(LSTM_cell, densor, n_values=78, n_a=64, Ty=50, tempera
         n_values -- number of distinct values
         n_a -- units in the LSTM
         Ty -- number of values to generate
-        temperature -- 0 feeds back the argmax (the course); T > 0 samples from p^(1/T)
     Returns:
-        a keras Model from [x0 (1, 1, n_values), a0 (1, n_a), c0 (1, n_a)]
-        to a list of Ty outputs, each (1, n_values): the softmax, or with T > 0
-        the one-hot of the value drawn
+        inference_model -- a keras Model from [x0 (1, 1, n_values), a0 (1, n_a), c0 (1, n_a)]
+                           to a list of Ty softmax outputs, each (1, n_values)
     """
     x0 = Input(shape=(1, n_values))
     a0 = Input(shape=(n_a,), name="a0")
     c0 = Input(shape=(n_a,), name="c0")
-    sampler = SampleWithTemperature(temperature) if temperature > 0 else None
-    a, c, x = a0, c0, x0
+    a = a0
+    c = c0
+    x = x0
+    ### START CODE HERE ###
+    # Step 1: an empty list for every step's output (≈1 line)
     outputs = []
+    # Step 2: loop over the Ty steps
     for t in range(Ty):
+        # Step 2.A: one step of LSTM_cell, from the previous step's a and c (≈1 line)
         a, _, c = LSTM_cell(x, initial_state=[a, c])
+        # Step 2.B: densor's softmax over the values, from the hidden state (≈1 line)
         out = densor(a)
-        if sampler is None:
-            x = one_hot(out)
-        else:
-            x = sampler(out)
-            out = x[:, 0, :]
+        # Step 2.C: kept in outputs (≈1 line)
         outputs.append(out)
-    return Model(inputs=[x0, a0, c0], outputs=outputs)
+        # Step 2.D: the next input, the one-hot of out's most likely value (≈1 line)
+        x = Lambda(one_hot)(out)
+    # Step 3: the model from [x0, a0, c0] to the outputs (≈1 line)
+    inference_model = Model(inputs=[x0, a0, c0], outputs=outputs)
+    ### END CODE HERE ###
+    return inference_model
 
 
 # %% [markdown]
-# `predict_and_sample` runs the inference model from zero inputs and states and returns
-# the chosen values, both as indices and as one-hot vectors.
+# Always taking the most likely value can make the model repeat itself. With a
+# *temperature* T > 0 (`--temperature`) the next value is instead drawn at random from the
+# softmax sharpened (T < 1) or flattened (T > 1) as p^(1/T). `SampleWithTemperature` does
+# it as a stand-in for `densor`: it applies `densor` and returns the one-hot of the value
+# drawn, so the model's outputs are the values drawn and the one-hot fed back is that value.
+
+# %%
+class SampleWithTemperature(keras.layers.Layer):
+    """densor, then a draw: (m, n_a) hidden state -> (m, n_values) one-hot of a value drawn
+    from densor's softmax p as p^(1/T)."""
+
+    def __init__(self, densor, temperature, **kwargs):
+        super().__init__(**kwargs)
+        self.densor = densor
+        self.temperature = temperature
+        # seeded from keras.utils.set_random_seed; its state moves on with every draw
+        self.seed_generator = keras.random.SeedGenerator()
+
+    def call(self, hidden_state):
+        logits = ops.log(self.densor(hidden_state) + 1e-9) / self.temperature
+        drawn = keras.random.categorical(logits, 1, seed=self.seed_generator)[:, 0]
+        return ops.one_hot(drawn, self.densor.units)
+
+
+# %%
+if __name__ == "__main__":
+    chooser = densor if args.temperature == 0 else SampleWithTemperature(densor, args.temperature)
+    inference_model = music_inference_model(LSTM_cell, chooser, n_values=n_values, n_a=n_a, Ty=Ty)
+
+# %% [markdown]
+# ### 3.2 - Sampling a phrase
+#
+# **Exercise: `predict_and_sample`** runs the inference model from the first input and
+# states (zeros unless given) and returns the values chosen: `indices`, the argmax of each
+# step's output, shape (Ty, 1), and `results`, their one-hot vectors, shape (Ty, n_values).
 
 # %%
 def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, c_initializer=None):
@@ -313,19 +361,34 @@ def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, 
     x_initializer = np.zeros((1,) + x_shape) if x_initializer is None else x_initializer
     a_initializer = np.zeros((1,) + a_shape) if a_initializer is None else a_initializer
     c_initializer = np.zeros((1,) + c_shape) if c_initializer is None else c_initializer
+    ### START CODE HERE ###
+    # Step 1: the model's Ty outputs from the three initializers (≈1 line)
     pred = inference_model.predict([x_initializer, a_initializer, c_initializer], verbose=0)
-    indices = np.argmax(np.stack(pred), axis=-1)
-    results = np.eye(x_shape[-1])[indices[:, 0]]
+    # Step 2: the index of the most likely value at each step, shape (Ty, 1) (≈1 line)
+    indices = np.argmax(pred, axis=-1)
+    # Step 3: their one-hot vectors, shape (Ty, n_values) (≈1 line)
+    results = to_categorical(indices[:, 0], num_classes=x_shape[-1])
+    ### END CODE HERE ###
     return results, indices
 
 
+# %%
 if __name__ == "__main__":
-    inference_model = music_inference_model(LSTM_cell, densor, n_values=n_values, n_a=n_a, Ty=Ty,
-                                            temperature=args.temperature)
     results, indices = predict_and_sample(inference_model)
     print("np.argmax(results[12]) =", np.argmax(results[12]))
     print("np.argmax(results[17]) =", np.argmax(results[17]))
     print("list(indices[12:18]) =", list(indices[12:18]))
+
+# %% [markdown]
+# **Expected output**: the values differ with the seed, the corpus and the machine's
+# arithmetic, but `np.argmax(results[12])` is the first element of `list(indices[12:18])`,
+# `np.argmax(results[17])` its last, and the six are not all the same. With the course's
+# corpus, the default seed and 100 epochs this project's machine prints:
+# ```
+# np.argmax(results[12]) = 17
+# np.argmax(results[17]) = 29
+# list(indices[12:18]) = [array([17]), array([29]), array([53]), array([21]), array([17]), array([29])]
+# ```
 
 # %% [markdown]
 # ### 3.3 - Generate music

@@ -1,8 +1,11 @@
-"""Training arrays: windows of the corpus as one-hot sequences."""
+"""The course's music utilities: windows of the corpus as one-hot sequences (data_processing), and
+the one-hot of a softmax's choice that the inference model feeds back (one_hot)."""
 
 import numpy as np
 
 from jazz_improv.limits import MAX_WINDOWS
+
+__all__ = ["data_processing", "one_hot"]  # what the course's `from music_utils import *` brings
 
 COURSE_WINDOWS = 60  # the course's training examples
 COURSE_CORPUS_TOKENS = 193  # the course's corpus: a corpus this long or shorter gets its 60 windows
@@ -48,3 +51,18 @@ def data_processing(corpus, values_indices, m=60, Tx=30):
     Y = np.zeros((Tx, m, n_values), dtype=np.float32)
     Y[:-1] = np.swapaxes(X[:, 1:, :], 0, 1)
     return X, Y, n_values
+
+
+def one_hot(x):
+    """The one-hot of a softmax's most likely value, as the next step's input.
+
+    Usable in a Keras model as the course writes it, `x = Lambda(one_hot)(out)`.
+
+    Arguments:
+        x -- (m, n_values) softmax
+    Returns:
+        (m, 1, n_values) one-hot of the argmax of each row
+    """
+    from keras import ops  # here, not at the top: reading the corpus needs no deep-learning library
+
+    return ops.expand_dims(ops.one_hot(ops.argmax(x, axis=-1), x.shape[-1]), 1)

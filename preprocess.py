@@ -7,6 +7,8 @@ course read it) is done by jazz_improv.corpus.load_solo.
 
 from jazz_improv.corpus import Options, load_solo
 
+__all__ = ["get_musical_data", "get_corpus_data"]  # what the course's star import brings
+
 
 def get_musical_data(data_fn, options=Options()):
     """Parse the corpus: a MIDI, MusicXML or ABC file, a folder of them, or a list.

@@ -94,8 +94,8 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
         for temperature in temperatures:
             # One sampling model per temperature: building it and tracing its first prediction
             # take 1-3 s, the rest of an improvisation about 1 s.
-            inference = lstm.music_inference_model(lstm.LSTM_cell, lstm.densor, n_values=n_values,
-                                                   n_a=N_A, Ty=TY, temperature=temperature)
+            chooser = lstm.SampleWithTemperature(lstm.densor, temperature) if temperature else lstm.densor
+            inference = lstm.music_inference_model(lstm.LSTM_cell, chooser, n_values=n_values, n_a=N_A, Ty=TY)
             samplers = [layer for layer in inference.layers if isinstance(layer, lstm.SampleWithTemperature)]
             for seed in seeds:
                 for mode in modes:

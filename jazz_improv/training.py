@@ -7,9 +7,10 @@ operations around each one-step LSTM call. These classes remove that.
 """
 
 import math
+import sys
 
 import tensorflow as tf
-from keras import Model, layers, losses, ops
+from keras import Model, callbacks, layers, losses, ops, utils
 
 
 class StepLSTM(layers.LSTM):
@@ -60,3 +61,51 @@ class FastTrainingModel(Model):
         dataset = dataset.batch(batch_size).repeat().prefetch(2)
         return super().fit(dataset, epochs=epochs, steps_per_epoch=math.ceil(count / batch_size),
                            shuffle=False, **kwargs)
+
+
+class EpochProgress(callbacks.Callback):
+    """Training progress as one line: Keras's progress bar over the epochs, with the last
+    epoch's loss. The losses of every epoch stay in fit()'s history.
+
+    In a terminal or a notebook the line is redrawn after every epoch; written to a file or a
+    pipe it is printed once, plainly, at the end. Use it with fit(..., verbose=0), which would
+    otherwise print two lines per epoch.
+    """
+
+    def on_train_begin(self, logs=None):
+        live = sys.stdout.isatty() or "ipykernel" in sys.modules
+        self.bar = utils.Progbar(self.params["epochs"], verbose=1 if live else 2, unit_name="epoch",
+                                 stateful_metrics=["loss"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.update(epoch + 1, [("loss", logs["loss"])])
+
+
+def shared_layers_summary(model, steps, input_shape, layers):
+    """A short summary of a model that calls the same layers at every step.
+
+    Keras's model.summary() lists every step's call, 250 lines for djmodel; this lists each shared
+    layer once, with the shape it gives one step, its parameters, and the model's total.
+
+    Arguments:
+        model -- the unrolled model
+        steps -- how many steps it unrolls
+        input_shape -- the shape one step's first layer takes, e.g. (None, 78)
+        layers -- {name: layer} in the order one step calls them, each taking the last one's output
+    Returns:
+        the summary, a string of a few lines
+    """
+    rows = [("layer", "type", "output shape (one step)", "params")]
+    shape = input_shape
+    for name, layer in layers.items():
+        shape = layer.compute_output_shape(shape)
+        if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+            shape = shape[0]  # an LSTM returning its state: its output, then a and c, all this shape
+        rows.append((name, type(layer).__name__, str(tuple(shape)), f"{layer.count_params():,}"))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = [f'Model "{model.name}": {steps} steps, each through the same {len(layers)} layers']
+    lines += ["  " + "  ".join(cell.rjust(width) if column == 3 else cell.ljust(width)
+                                for column, (cell, width) in enumerate(zip(row, widths))).rstrip()
+              for row in rows]
+    lines.append(f"  Total params: {model.count_params():,}")
+    return "\n".join(lines)
