@@ -17,8 +17,7 @@ from music21 import chord, note, stream
 from jazz_improv.music_rules import (chord_at, fits, measure_grammar, note_in_register, pitch_class_counts,
                                      scale_names, window)
 
-__all__ = [  # what the course's star import brings
-    "parse_melody", "unparse_grammar", "generate_chord_tone", "generate_scale_tone", "generate_approach_tone"]
+__all__ = ["parse_melody", "unparse_grammar"]  # what the course's star import brings
 
 
 def generate_chord_tone(a_chord, rng=random):
