@@ -322,8 +322,8 @@ def _sampling_problem(predict_and_sample):
     if not isinstance(answer, tuple) or len(answer) != 2:
         return "it must return two things, results and indices: return results, indices"
     results, indices = (np.asarray(part) for part in answer)
-    expected = np.stack(model.predict([x, a, c], verbose=0)).argmax(axis=-1)  # (Ty, 1)
-    from_zeros = np.stack(model.predict([x, np.zeros_like(a), np.zeros_like(c)], verbose=0)).argmax(axis=-1)
+    expected = _run(model, [x, a, c])[0].argmax(axis=-1)  # (Ty, 1)
+    from_zeros = _run(model, [x, np.zeros_like(a), np.zeros_like(c)])[0].argmax(axis=-1)
     if indices.shape != (Ty, 1):
         return (f"indices has shape {indices.shape}; it must be (Ty, 1) = ({Ty}, 1), the argmax of each "
                 f"step's output over the values: np.argmax(pred, axis=-1)")
