@@ -81,15 +81,7 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 # A model saved by an earlier run (`--load-weights`) brings its own vocabulary: the values
 # its weights were trained on, and the register and pitch classes its melodies follow. It
 # needs no training windows, and over your own chords (`--chords`) no corpus at all.
-#
-# **Expected output** (the course's corpus):
-# ```
-# shape of X: (60, 30, 78)
-# number of training examples: 60
-# Tx (length of sequence): 30
-# total # of unique values: 78
-# Shape of Y: (30, 60, 78)
-# ```
+
 
 # %%
 if __name__ == "__main__":
@@ -123,6 +115,15 @@ if __name__ == "__main__":
         show(files.snippet)
 
 # %% [markdown]
+# **Expected output** (the course's corpus):
+# ```
+# shape of X: (60, 30, 78)
+# number of training examples: 60
+# Tx (length of sequence): 30
+# total # of unique values: 78
+# Shape of Y: (30, 60, 78)
+# ```
+#
 # ### 1.2 - Overview of our model
 #
 # We train on random 30-value snippets rather than the whole solo: it gives more
@@ -225,10 +226,6 @@ def djmodel(Tx, n_a, n_values):
 #
 # The trained model is kept: its weights (no code, no pickles) and the values they stand for.
 # With `--load-weights` they are read back instead of trained.
-#
-# **Expected output**: the table above ends in `Total params: 41,678`, the same with any
-# corpus of 78 values: 36,608 in the LSTM and 5,070 in densor, used at all 30 steps. The loss
-# starts near 30 · ln 78 ≈ 130, the cross-entropy of a guess, and falls to about 6.
 
 # %%
 if __name__ == "__main__":
@@ -256,6 +253,14 @@ if __name__ == "__main__":
         save_weights_file(model, files.weights)
         save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, solo.digests)
         print(f"Model saved in {files.weights} and {files.vocabulary}")
+
+# %% [markdown]
+# **Expected output**: the summary ends in `Total params: 41,678` with any corpus of 78
+# values: 36,608 in the LSTM and 5,070 in densor, used at all 30 steps. The loss starts near
+# 30 · ln 78 ≈ 130, the cross-entropy of a uniform guess at each step, and falls to about 6:
+# ```
+# loss: 125.90 after the first epoch, 6.24 after the last
+# ```
 
 # %% [markdown]
 # ## 3 - Generating music

@@ -120,7 +120,11 @@ def phase_name(source):
     rules = [("args = settings(", "imports, read options"), ("import keras", "import TensorFlow, create layers"),
              ("load_solo(", "parse corpus, X, Y, render snippet"),
              ("def djmodel", "define djmodel"), ("model = djmodel", "build model, fit, save weights"),
-             ("def music_inference_model", "build inference model"), ("def predict_and_sample", "predict_and_sample, first sample"),
+             ("def music_inference_model", "define music_inference_model"),
+             ("class SampleWithTemperature", "define the sampler"),
+             ("inference_model = music_inference_model(", "build inference model"),
+             ("def predict_and_sample", "define predict_and_sample"),
+             ("results, indices = predict_and_sample(", "predict_and_sample, first sample"),
              ("generate_music(", "generate music, write MIDI"), ("audio.render(sounds", "render audio, piano roll"),
              ("melody_metrics(", "report")]
     for marker, name in rules:
