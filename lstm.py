@@ -43,7 +43,9 @@ from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
 from jazz_improv.plots import plot_loss, plot_piano_roll, save_figure
 from jazz_improv.saved_model import load_vocabulary, load_weights_file, save_vocabulary, save_weights_file
 
-files, written = output_files(args)  # the MIDI file at args.out, everything else beside it
+# the MIDI file at args.out, everything else beside it; outdated: what an earlier run left there
+# that this one does not write (removed, so that the folder holds one run's files)
+files, written, outdated = output_files(args)
 
 Tx = 30  # values in a training window
 m = args.windows  # training windows; None: 60 for the course's corpus, more for a larger one
@@ -85,7 +87,7 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 
 # %%
 if __name__ == "__main__":
-    run = begin_run(__name__, written)  # the output folder, locked: this run's files are one set
+    run = begin_run(__name__, written, outdated)  # the output folder, locked: its files are one set
     options = corpus_options(args)
     if args.load_weights:
         indices_values, register, pitch_classes = load_vocabulary(

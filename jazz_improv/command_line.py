@@ -109,13 +109,16 @@ def parser():
                              "audio, pictures, weights and report go beside it")
     parser.add_argument("--no-audio", action="store_true",
                         help="do not render the music to audio")
-    parser.add_argument("--audio-format", choices=["wav", "mp3", "ogg"], default="wav",
+    parser.add_argument("--audio-format", choices=["wav", *AUDIO_FORMATS], default="wav",
                         help="also convert the WAV to mp3 or ogg (needs ffmpeg; default: wav only)")
     return parser
 
 
 def in_notebook():
     return "ipykernel" in sys.modules
+
+
+AUDIO_FORMATS = ("mp3", "ogg")  # what --audio-format converts the WAV to
 
 
 class OutputFiles(NamedTuple):
@@ -138,7 +141,10 @@ OUTPUT_DESCRIPTIONS = {"midi": "music", "wav": "music's audio", "converted": "co
 
 
 def output_files(args):
-    """The run's output files (OutputFiles) and, of them, the ones this run writes (a list)."""
+    """Where the run's files go (OutputFiles); of them, the ones this run writes (a list); and
+    the outdated ones (a list): files an earlier run left beside this MIDI file that this run
+    does not write, so that the folder would hold one run's music with another's audio or
+    pictures. A model the run loads is never among them."""
     midi = Path(args.out)
     folder = midi.parent
     files = OutputFiles(
@@ -152,8 +158,17 @@ def output_files(args):
         skipped |= {"wav", "converted", "snippet"}
     if args.load_weights:
         skipped |= {"loss", "weights", "vocabulary"}
+        if args.chords is not None:
+            skipped.add("snippet")  # no corpus is read
     written = [path for name, path in files._asdict().items() if path is not None and name not in skipped]
-    return files, written
+    companions = [path for path in files if path is not None]
+    companions += [midi.with_suffix(f".{kind}") for kind in AUDIO_FORMATS if kind != args.audio_format]
+    loaded = set()
+    if args.load_weights:
+        loaded = {os.path.abspath(args.load_weights),
+                  os.path.abspath(Path(args.load_weights).with_name(files.vocabulary.name))}
+    outdated = [path for path in companions if path not in written and os.path.abspath(path) not in loaded]
+    return files, written, outdated
 
 
 def settings(module_name):
@@ -189,7 +204,7 @@ def _output_problem(args):
         return f"--out {out}: is a folder; --out takes a file name such as output/my_music.midi"
     if Path(out).suffix.lower() not in (".mid", ".midi"):
         return f"--out {out}: give a MIDI file name ending in .mid or .midi, such as output/my_music.midi"
-    files, written = output_files(args)
+    files, written, _ = output_files(args)
     seen = {}
     for name, path in files._asdict().items():
         if path not in written:
@@ -220,18 +235,19 @@ class _Unguarded:
         pass
 
 
-def begin_run(module_name, written):
+def begin_run(module_name, written, outdated=()):
     """Guard the output folder for a script's run (safe_files.OutputRun); returns the run.
 
     Call it before reading anything from the output folder (a killed run there is rolled back
-    first). As a script, an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a
-    notebook or an import nothing is guarded: call the returned object's commit() all the same.
+    first). The outdated files (output_files) are removed, journalled like the rest. As a
+    script, an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a notebook or
+    an import nothing is guarded: call the returned object's commit() all the same.
     """
     if module_name != "__main__" or in_notebook():
         return _Unguarded()
     from jazz_improv.safe_files import OutputRun
 
-    run = OutputRun(written)
+    run = OutputRun(written, removed=outdated)
     sys.excepthook = functools.partial(_one_line_errors, run=run)
     atexit.register(run.roll_back)  # a run that ends without commit() ends as it began
     return run

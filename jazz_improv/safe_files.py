@@ -134,12 +134,15 @@ class OutputRun:
 
     Arguments:
         paths -- the run's output files, all in one folder
+        removed -- files in that folder that an earlier run wrote and this one does not: removed
+                   at the start, and put back if the run fails
     Raises OutputFolderBusy when another run holds the folder, OSError when it cannot be
     created or locked.
     """
 
-    def __init__(self, paths):
+    def __init__(self, paths, removed=()):
         self.paths = [Path(p) for p in paths]
+        self.removed = [Path(p) for p in removed if Path(p).is_file() and not Path(p).is_symlink()]
         self.folder = self.paths[0].parent
         self.journal = self.folder / JOURNAL
         self._created = not self.folder.exists()
@@ -155,10 +158,12 @@ class OutputRun:
             self._lock = lock
             self._recover()
             self.journal.mkdir()
-            for path in self.paths:
+            for path in self.paths + self.removed:
                 if path.is_file():
                     os.link(path, self.journal / path.name)
-            (self.journal / READY).write_text(json.dumps([p.name for p in self.paths]))
+            (self.journal / READY).write_text(json.dumps([p.name for p in self.paths + self.removed]))
+            for path in self.removed:
+                path.unlink()
         except Timeout:
             raise OutputFolderBusy(errno.EBUSY, "another lstm.py run is writing there; wait for it "
                                    "or choose another --out", str(self.folder)) from None
@@ -224,7 +229,7 @@ class OutputRun:
         if self._lock is None:
             return
         try:
-            self._put_back([p.name for p in self.paths])
+            self._put_back([p.name for p in self.paths + self.removed])
             self._clean_up()
             if self._created and [p.name for p in self.folder.iterdir()] == [LOCK]:
                 self._release()

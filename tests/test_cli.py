@@ -178,8 +178,8 @@ import lstm  # the notebook as a module: nothing POSIX-only is imported at modul
 from jazz_improv.command_line import begin_run, output_files, settings
 sys.argv = ["lstm.py", "--out", sys.argv[2]]
 args = settings("__main__")
-files, written = output_files(args)
-run = begin_run("__main__", written)  # the output folder, locked without fcntl
+files, written, outdated = output_files(args)
+run = begin_run("__main__", written, outdated)  # the output folder, locked without fcntl
 files.midi.write_bytes(b"MThd")
 run.commit()
 print(type(lstm.LSTM_cell).__name__, "started, wrote and committed")

@@ -459,9 +459,8 @@ def test_a_killed_run_is_rolled_back_by_the_next_run(tmp_path, world, tune):
     result = run("--epochs", 1, "--no-audio", "--out", world / "my_music.midi")
     assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
     after = snapshot(world)
-    assert sorted(after) == sorted(OUTPUTS)  # no journal, no hidden temporaries
-    for name in AUDIO_OUTPUTS:  # not written by the second run: back to their bytes before the kill
-        assert after[name] == before[name], name
+    # no journal, no hidden temporaries; and no audio: the earlier runs' is not this run's
+    assert sorted(after) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
 
 
 def test_load_weights_from_a_folder_a_killed_run_left(tmp_path, world, tune):
@@ -474,6 +473,34 @@ def test_load_weights_from_a_folder_a_killed_run_left(tmp_path, world, tune):
     # weights and vocabulary of one set: the previous complete run's
     result = run("--load-weights", world / "djmodel.weights.h5", "--no-audio", "--out", world / "my_music.midi")
     assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# one run, one set: a folder never holds one run's music beside another's audio or pictures
+
+
+def test_a_run_without_audio_removes_the_earlier_runs_audio(world):
+    (world / "my_music.mp3").write_bytes(b"an earlier run's --audio-format mp3")
+    result = run("--epochs", 1, "--no-audio", "--seed", 3, "--out", world / "my_music.midi")
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert sorted(snapshot(world)) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
+
+
+def test_a_loaded_model_stays_and_the_curve_of_its_training_goes(world):
+    model = {name: (world / name).read_bytes() for name in ("djmodel.weights.h5", "vocabulary.json")}
+    result = run("--load-weights", world / "djmodel.weights.h5", "--seed", 4, "--no-audio",
+                 "--out", world / "my_music.midi")
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert sorted(snapshot(world)) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS - {"loss.png"})
+    assert {name: (world / name).read_bytes() for name in model} == model
+
+
+def test_a_failed_run_puts_back_what_it_removed(tmp_path, world):
+    (tmp_path / "bad.mid").write_bytes(b"MThd but nothing else")
+    before = snapshot(tmp_path)
+    result = run("--midi", tmp_path / "bad.mid", "--no-audio", "--out", world / "my_music.midi")
+    assert "bad.mid" in assert_one_line_error(result)  # found while reading, after the removal
+    assert snapshot(tmp_path) == before
 
 
 # kill -9 in the middle of a roll-back: the first file is back, the others not yet
