@@ -374,7 +374,7 @@ def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, 
     # Step 2: the index of the most likely value at each step, shape (Ty, 1) (≈1 line)
     indices = np.argmax(pred, axis=-1)
     # Step 3: their one-hot vectors, shape (Ty, n_values) (≈1 line)
-    results = to_categorical(indices[:, 0], num_classes=x_shape[-1])
+    results = to_categorical(indices, num_classes=x_shape[-1])
     ### END CODE HERE ###
     return results, indices
 
@@ -404,7 +404,7 @@ if __name__ == "__main__":
 # five chord groups of the solo, lets the grammar pick notes that fit those chords, and
 # applies a few clean-up rules (sixteenth-note grid, no repeated notes, one note at a
 # time). Then it writes the MIDI file. With `--chords`, it improvises over your progression
-# instead, looped for `--bars` bars.
+# instead, looped for 16 bars; `--bars` sets the length of either.
 #
 # Unlike the course's rules, ours keep every note inside the corpus melody's register,
 # lean on the corpus's own intervals, favour the pitch classes the corpus plays most, and

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from jazz_improv.console import InputError, describe, native_stderr_muted
-from jazz_improv.limits import MAX_BARS, MAX_WINDOWS
+from jazz_improv.limits import DEFAULT_BARS, MAX_BARS, MAX_WINDOWS
 
 PROGRAM = "lstm.py"
-DEFAULT_BARS = 16
 
 
 def _whole_number(low, high=None, what=""):
@@ -92,8 +91,8 @@ def parser():
                         help='improvise over your own chords, e.g. "Dm7 G7 | Cmaj7 | A7" '
                              "(bars separated by |; one chord per bar without |)")
     parser.add_argument("--bars", type=_bar_count,
-                        help=f"with --chords, the length of the piece in bars, at most {MAX_BARS} "
-                             f"(default: {DEFAULT_BARS})")
+                        help=f"the length of the piece in bars, at most {MAX_BARS} (default: the "
+                             f"course's five phrases; {DEFAULT_BARS} bars with --chords)")
     parser.add_argument("--windows", metavar="N", type=_whole_number(1, MAX_WINDOWS, ", the limit"),
                         help="training windows of 30 values (default: 60 for a corpus the size of "
                              "the course's, about three for every 30 tokens of a longer one; at most "
@@ -187,9 +186,6 @@ def settings(module_name):
         signal.signal(signal.SIGTERM, _terminate)
         argv = None
     args = command_line.parse_args(argv)
-    if args.bars is not None and args.chords is None:
-        command_line.error("--bars sets the length of a piece over --chords; give --chords too")
-    args.bars = args.bars or DEFAULT_BARS
     if module_name == "__main__":
         problem = _output_problem(args) or _input_problem(args)
         if problem:

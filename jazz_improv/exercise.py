@@ -67,6 +67,7 @@ def exercise_notebook(source_text):
     title = next(index for index, cell in enumerate(cells) if cell.cell_type == "markdown")
     cells.insert(title + 1, nbformat.v4.new_markdown_cell(INTRODUCTION))
     notebook.cells = cells
+    notebook.metadata.pop("jupytext", None)  # not paired with a script: lstm.py is the only source
     return notebook
 
 

@@ -6,10 +6,12 @@ MAX_WINDOWS = 2_000
 # Notes a piece may hold (in its --section, if one is given), counted once the file is read,
 # before its melody and chords are worked out.
 MAX_NOTES = 200_000
-# --bars with --chords: the audio of a piece stays under about 50 MB.
+# --bars: the audio of a piece stays under about 50 MB.
 MAX_BARS = 256
-# Phrases improvised over a corpus's chord groups (the course's plan, one phrase per group).
-MAX_PHRASES = 32
+# A piece's length unless --bars says: the course's five phrases over a corpus's chord groups
+# (about 40 s, whatever the corpus's length), 16 bars over --chords.
+COURSE_PHRASES = 5
+DEFAULT_BARS = 16
 # A saved vocabulary: distinct values, size of its file, notes counted per pitch class.
 MAX_VALUES = 10_000
 MAX_VOCABULARY_BYTES = 1 << 20

@@ -116,7 +116,7 @@ def test_bad_corpus_one_line_exit_2_nothing_written(tmp_path, kind, corpus_path)
     (["--epochs", "many"], "whole number"),
     (["--seed", "-1"], "0 to 4294967295"),
     (["--temperature", "hot"], "a number"),
-    (["--bars", "8"], "give --chords too"),
+    (["--bars", "0"], "from 1 to 256"),
     (["--windows", "1000000"], "from 1 to 2000"),
 ])
 def test_bad_flags_exit_2(flags, message):

@@ -95,3 +95,26 @@ def test_the_later_courses_djmodel_gets_one_line():
         lstm.djmodel(30, lstm.LSTM_cell, lstm.densor, lstm.reshapor)
     with pytest.raises(CourseFormError, match="78-value"):
         lstm.djmodel(Tx=30, n_a=lstm.LSTM_cell, n_values=78)
+
+
+@pytest.mark.parametrize("groups, bars, phrases, length", [
+    (19, None, 5, None),  # the course's corpus: its chord groups 1-5
+    (57, None, 5, None),  # a corpus three times as long: still the course's five phrases
+    (4, None, 5, None),  # three groups: 1, 2, 3, 1, 2
+    (57, 7, None, 7),  # --bars with a corpus
+])
+def test_a_piece_lasts_five_phrases_or_its_bars_whatever_the_corpus(tmp_path, musical_data, capsys,
+                                                                    groups, bars, phrases, length):
+    from data_utils import generate_music
+
+    chords = [musical_data[0][0]] + [musical_data[0][1 + i % 18] for i in range(groups - 1)]
+    model = FixedModel(np.arange(50) * 7 % 78)
+    score = generate_music(model, dict(enumerate(sorted(set(" ".join(musical_data[1]).split())))), chords,
+                           out_path=tmp_path / "a.midi", bars=bars)
+    printed = capsys.readouterr().out
+    if phrases:
+        assert printed.count("Generated ") == phrases
+        labels = [line.split('("')[1].split('")')[0] for line in printed.splitlines() if "Generated" in line]
+        assert labels == [str(i) for i in range(1, phrases + 1)]
+    if length:
+        assert (length - 1) * 4 < score.highestTime <= length * 4  # the last bar is the seventh

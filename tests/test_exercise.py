@@ -25,6 +25,7 @@ def test_the_command_blanks_the_graded_code_and_adds_the_checkers(tmp_path):
     result = make_exercise(ROOT, "--out", str(tmp_path / "exercise.ipynb"))
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout == f"Exercise notebook written to {tmp_path / 'exercise.ipynb'}\n"
+    assert "jupytext" not in json.loads((tmp_path / "exercise.ipynb").read_text())["metadata"]  # unpaired
     cells = code_cells(tmp_path / "exercise.ipynb")
     solution = (ROOT / "lstm.py").read_text()
     for name in GRADED:
