@@ -13,7 +13,7 @@ from grammar import unparse_grammar
 from jazz_improv.console import InputError
 from jazz_improv.corpus import Options, corpus_file, load_solo
 from jazz_improv.course_forms import CourseFormError, values_unpacked
-from jazz_improv.limits import COURSE_PHRASES, DEFAULT_BARS
+from jazz_improv.limits import DEFAULT_BARS, MAX_PHRASES
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
@@ -87,13 +87,13 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
     `generate_music(inference_model)`, as the course calls it, improvises over the course's
     corpus: its values and chords, and its melody's register and pitch classes.
 
-    Without a progression, as in the course: for chord groups 1, 2, 3, ... the model predicts
-    a phrase of values, which the grammar turns into notes over that group's chords; five
-    phrases, as the course plays over its corpus, whatever the corpus's length (a corpus with
-    fewer groups starts again from group 1), or phrases until `bars` bars are filled. With a
-    progression, phrases follow each other over the progression, looped, until `bars` bars
-    (16 if None) are filled. The clean-up rules tidy every phrase. Each phrase lasts a whole
-    number of bars and the next starts after it.
+    Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1 (at
+    most MAX_PHRASES of them), or with `bars` for groups 1, 2, ... until the piece has that many
+    bars (from group 1 again if the corpus has fewer), the model predicts a phrase of values,
+    which the grammar turns into notes over that group's chords. With a progression, phrases
+    follow each other over the progression, looped, until `bars` bars (16 if None) are filled.
+    The clean-up rules tidy every phrase. Each phrase lasts a whole number of bars and the
+    next starts after it.
 
     Arguments:
         inference_model -- the model returned by music_inference_model
@@ -103,7 +103,8 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         out_path -- where the MIDI file goes
         seed -- seeds every random choice made while turning values into notes
         progression -- optional chord bars from jazz_improv.chord_symbols.parse_progression
-        bars -- the length of the piece in bars (None: five phrases, or 16 bars over a progression)
+        bars -- the length of the piece in bars (None: the course's number of phrases, or 16
+                bars over a progression)
         beats_per_bar -- the metre's bar length in quarter notes
         register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's, and
                     approach tones stay approach tones (None: the course's rules, no ceiling
@@ -124,12 +125,12 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
     melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM)])
     accompaniment = stream.Part([instrument.Piano()])
     if progression is None:
-        # The course's plan: phrase i over chord group i, the group's chords repeated under
-        # every bar of the phrase. The course played len(chords) // 3 - 1 phrases, five for its
-        # corpus: a larger corpus would give hundreds, so any corpus gets five (or `bars` bars).
+        # The course's plan: phrase i over chord group i, i = 1 .. len(chords) // 3 - 1, the
+        # group's chords repeated under every bar of the phrase. A large corpus would give
+        # hundreds of phrases: at most MAX_PHRASES are played.
         groups = len(chords) - 1  # group 0 is the course's header
         plans = ((i, [chords[1 + (i - 1) % groups if groups else 0]], 0) for i in itertools.count(1))
-        phrases = COURSE_PHRASES if bars is None else None
+        phrases = min(max(len(chords) // 3, 2), MAX_PHRASES + 1) - 1 if bars is None else None
     else:
         # Phrase after phrase over the progression, looped, until the piece has `bars` bars.
         progression_groups = progression_bars(progression, beats_per_bar)

@@ -91,8 +91,9 @@ def parser():
                         help='improvise over your own chords, e.g. "Dm7 G7 | Cmaj7 | A7" '
                              "(bars separated by |; one chord per bar without |)")
     parser.add_argument("--bars", type=_bar_count,
-                        help=f"the length of the piece in bars, at most {MAX_BARS} (default: the "
-                             f"course's five phrases; {DEFAULT_BARS} bars with --chords)")
+                        help=f"the length of the piece in bars, at most {MAX_BARS} (default: a "
+                             f"phrase for every third chord group of the corpus, as the course; "
+                             f"{DEFAULT_BARS} bars with --chords)")
     parser.add_argument("--windows", metavar="N", type=_whole_number(1, MAX_WINDOWS, ", the limit"),
                         help="training windows of 30 values (default: 60 for a corpus the size of "
                              "the course's, about three for every 30 tokens of a longer one; at most "

@@ -8,9 +8,10 @@ MAX_WINDOWS = 2_000
 MAX_NOTES = 200_000
 # --bars: the audio of a piece stays under about 50 MB.
 MAX_BARS = 256
-# A piece's length unless --bars says: the course's five phrases over a corpus's chord groups
-# (about 40 s, whatever the corpus's length), 16 bars over --chords.
-COURSE_PHRASES = 5
+# Phrases improvised over a corpus's chord groups unless --bars says (the course's plan, one
+# phrase for every third group: five for its corpus).
+MAX_PHRASES = 32
+# A piece's length over --chords unless --bars says.
 DEFAULT_BARS = 16
 # A saved vocabulary: distinct values, size of its file, notes counted per pitch class.
 MAX_VALUES = 10_000

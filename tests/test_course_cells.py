@@ -99,12 +99,13 @@ def test_the_later_courses_djmodel_gets_one_line():
 
 @pytest.mark.parametrize("groups, bars, phrases, length", [
     (19, None, 5, None),  # the course's corpus: its chord groups 1-5
-    (57, None, 5, None),  # a corpus three times as long: still the course's five phrases
-    (4, None, 5, None),  # three groups: 1, 2, 3, 1, 2
+    (57, None, 18, None),  # three times as long: a phrase for every third group, as the course
+    (4, None, 1, None),  # at least one phrase
     (57, 7, None, 7),  # --bars with a corpus
+    (4, 20, None, 20),  # --bars longer than the corpus: its groups again from the first
 ])
-def test_a_piece_lasts_five_phrases_or_its_bars_whatever_the_corpus(tmp_path, musical_data, capsys,
-                                                                    groups, bars, phrases, length):
+def test_a_piece_lasts_the_courses_phrases_or_its_bars(tmp_path, musical_data, capsys, groups, bars, phrases,
+                                                        length):
     from data_utils import generate_music
 
     chords = [musical_data[0][0]] + [musical_data[0][1 + i % 18] for i in range(groups - 1)]
