@@ -39,8 +39,8 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
         Y -- (Tx, m, n_values) one-hot targets, Y[t] the value after X[:, t]
         n_values -- number of distinct values (78 for the Metheny corpus)
         indices_values -- dict index -> grammar token
-    Raises InputError when the corpus is too short for windows of Tx values, and
-    CourseFormError when the result is unpacked into five names, as in the course's later
+    A corpus of Tx values or fewer is looped (and says so in one line). Raises InputError for
+    a corpus without values, and CourseFormError when the result is unpacked into five names, as in the course's later
     version (which also returned the chords).
     """
     if values_unpacked() not in (None, 4):
@@ -51,10 +51,16 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
     else:
         abstract_grammars = solo.abstract_grammars
     corpus, _, values_indices, indices_values = get_corpus_data(abstract_grammars)
+    if not corpus:
+        raise InputError("the corpus has no values to learn from: use a piece with a melody")
+    windows = windows_for(len(corpus), Tx) if m is None else m
     if len(corpus) <= Tx:
-        raise InputError(f"the corpus has {len(corpus)} values; training windows of {Tx} need at "
-                         f"least {Tx + 1}: use a longer piece, several files or a wider --section")
-    X, Y, n_values = data_processing(corpus, values_indices, windows_for(len(corpus), Tx) if m is None else m, Tx)
+        # A tune shorter than a window is played again and again, chorus after chorus: windows
+        # that run past its end go on from its start.
+        print(f"The corpus has {len(corpus)} values, fewer than the {Tx + 1} a training window needs: "
+              f"it is looped, as a tune is played chorus after chorus")
+        corpus = corpus * (Tx // len(corpus) + 2)
+    X, Y, n_values = data_processing(corpus, values_indices, windows, Tx)
     return X, Y, n_values, indices_values
 
 

@@ -114,10 +114,19 @@ def test_section_and_empty_section(tmp_path):
         load_solo(path, Options(section=(40, 50)))
 
 
-def test_too_short_a_corpus_says_how_short(tmp_path):
+def test_a_corpus_shorter_than_a_window_is_looped(tmp_path, capsys):
     path = write(tmp_path, "short.mid", chord_part(bars=2), melody_part(bars=1))
-    with pytest.raises(InputError, match="has 8 values; training windows of 30 need at least 31"):
-        load_music_utils(path)
+    X, Y, n_values, indices_values = load_music_utils(path)
+    assert capsys.readouterr().out == ("The corpus has 8 values, fewer than the 31 a training window needs: "
+                                       "it is looped, as a tune is played chorus after chorus\n")
+    assert X.shape == (60, 30, n_values) and Y.shape == (30, 60, n_values)
+    # every window is the tune played round and round, from some value of it
+    index = {value: i for i, value in indices_values.items()}
+    tune = [index[token] for grammar in load_solo(path).abstract_grammars for token in grammar.split(" ")]
+    assert len(tune) == 8
+    round_and_round = tune * 6
+    for window in X.argmax(axis=-1)[:, 1:].tolist():
+        assert any(round_and_round[start:start + 29] == window for start in range(8))
 
 
 def test_several_files_make_one_corpus(tmp_path):
@@ -215,3 +224,16 @@ def test_cli_own_lead_sheet_over_own_chords_then_reuse_the_model(tmp_path):
                        "--out", str(tmp_path / "c.midi"))
     assert refused.returncode == 2
     assert "cannot load these weights" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_cli_a_piece_shorter_than_a_window_schoenberg_op19_no2(tmp_path):
+    """27 values: looped into 60 windows, trained, and improvised over its own chords."""
+    out = tmp_path / "short" / "my_music.midi"
+    result = run_lstm("--midi", "music21:schoenberg/opus19/movement2", "--epochs", "1", "--no-audio",
+                      "--out", str(out))
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    printed = result.stdout.splitlines()
+    assert printed[0] == ("The corpus has 27 values, fewer than the 31 a training window needs: "
+                          "it is looped, as a tune is played chorus after chorus")
+    assert "number of training examples: 60" in printed
+    assert any(line.startswith("Generated ") for line in printed) and out.is_file()
