@@ -84,7 +84,6 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 # its weights were trained on, and the register and pitch classes its melodies follow. It
 # needs no training windows, and over your own chords (`--chords`) no corpus at all.
 
-
 # %%
 if __name__ == "__main__":
     run = begin_run(__name__, written, outdated)  # the output folder, locked: its files are one set

@@ -42,6 +42,7 @@ CORPUS_SHA256 = course_preset.METHENY_SHA256
 MUSIC21_PREFIX = "music21:"  # --midi music21:NAME reads a piece of music21's bundled corpus
 WHAT_TO_DO = f"put the corpus at {CORPUS_PATH} or pass --midi PATH"
 CORPUS_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc")
+RICHEST_FIRST = (".mxl", ".musicxml", ".xml", ".mid", ".midi", ".abc")  # a piece found in several formats
 CACHE_DIR = Path("data/.cache")
 
 
@@ -449,14 +450,30 @@ def _download_failure(error):
 
 
 def music21_corpus_file(name):
-    """The file of a piece in music21's bundled corpus, e.g. "bach/bwv66.6"."""
-    from music21 import corpus
+    """The file of a piece in music21's bundled corpus, e.g. "bach/bwv66.6".
+
+    A name music21 finds in several formats (a .krn and an .mxl of one movement) gives the
+    richest one this project reads: MusicXML, then MIDI, then ABC. A name of several pieces
+    (a composer, a folder) is refused with a few of them to choose from.
+    """
+    from music21 import common, corpus
 
     try:
         found = corpus.getWork(name) if name else None
     except Exception:  # music21 says "could not find a work" in its own exception
         found = None
-    if not found or isinstance(found, list):
-        raise InputError(f"{MUSIC21_PREFIX}{name}: not one piece of music21's corpus "
-                         f"(try e.g. {MUSIC21_PREFIX}bach/bwv66.6)")
-    return Path(found)
+    found = [Path(path) for path in (found if isinstance(found, list) else [found] if found else [])]
+    readable = [path for path in found if path.suffix.lower() in CORPUS_SUFFIXES]
+    if readable and len({path.with_suffix("") for path in found}) == 1:
+        return min(readable, key=lambda path: RICHEST_FIRST.index(path.suffix.lower()))
+    if found and not readable and len({path.with_suffix("") for path in found}) == 1:
+        raise InputError(f"{MUSIC21_PREFIX}{name}: music21 has it only as "
+                         f"{', '.join(sorted({path.suffix for path in found}))}; this project reads "
+                         f"MusicXML, MIDI and ABC")
+    if len({path.with_suffix("") for path in found}) > 1:
+        root = Path(common.getCorpusFilePath())
+        names = sorted({path.with_suffix("").relative_to(root).as_posix() for path in found})
+        raise InputError(f"{MUSIC21_PREFIX}{name}: names {len(names)} pieces of music21's corpus, "
+                         f"not one; choose one, e.g. {', '.join(MUSIC21_PREFIX + n for n in names[:3])}")
+    raise InputError(f"{MUSIC21_PREFIX}{name}: not one piece of music21's corpus "
+                     f"(try e.g. {MUSIC21_PREFIX}bach/bwv66.6)")

@@ -374,3 +374,26 @@ def test_a_type_0_midi_file_is_split_by_channel(tmp_path):
     listing = r"the parts are: 0 \(channel 1\), 1 \(channel 2\), 2 \(Percussion\)"
     with pytest.raises(InputError, match=r"no part 'Sax'.*" + listing):
         load_solo(path, Options(melody_part="Sax"))
+
+
+def test_a_music21_name_in_several_formats_gives_the_musicxml():
+    from jazz_improv.corpus import music21_corpus_file
+
+    # music21 has this movement as Humdrum (.krn) and as MusicXML (.mxl)
+    found = music21_corpus_file("beethoven/opus18no1/movement2")
+    assert found.name == "movement2.mxl" and found.parent.name == "opus18no1"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("bach", "music21:bach: names 4"),  # hundreds of chorales
+    ("no/such/piece", "not one piece of music21's corpus"),
+])
+def test_a_music21_name_of_many_pieces_or_none_is_one_line(name, message):
+    from jazz_improv.console import InputError
+    from jazz_improv.corpus import music21_corpus_file
+
+    with pytest.raises(InputError, match=message) as error:
+        music21_corpus_file(name)
+    assert "\n" not in str(error.value)
+    if name == "bach":
+        assert "choose one, e.g. music21:bach/" in str(error.value)
