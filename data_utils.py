@@ -13,7 +13,7 @@ from grammar import unparse_grammar
 from jazz_improv.console import InputError
 from jazz_improv.corpus import Options, corpus_file, load_solo
 from jazz_improv.course_forms import CourseFormError, values_unpacked
-from jazz_improv.limits import DEFAULT_BARS, MAX_PHRASES
+from jazz_improv.limits import DEFAULT_BARS, MAX_BARS, MAX_PHRASES
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
@@ -99,7 +99,7 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
     which the grammar turns into notes over that group's chords. With a progression, phrases
     follow each other over the progression, looped, until `bars` bars (16 if None) are filled.
     The clean-up rules tidy every phrase. Each phrase lasts a whole number of bars and the
-    next starts after it.
+    next starts after it; the piece lasts at most MAX_BARS (256) bars, whatever the values.
 
     Arguments:
         inference_model -- the model returned by music_inference_model
@@ -142,11 +142,12 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         progression_groups = progression_bars(progression, beats_per_bar)
         plans = ((i, progression_groups, None) for i in itertools.count(1))
         phrases, bars = None, DEFAULT_BARS if bars is None else bars
+    longest = MAX_BARS if bars is None else bars  # values of 16 beats each would make hours
     curr_offset = 0.0
     bar = 0
     print("Predicting new values for different set of chords.")
     for label, bar_groups, first_bar in plans:
-        if (bars is not None and bar >= bars) or (phrases is not None and label > phrases):
+        if bar >= longest or (phrases is not None and label > phrases):
             break
         _, indices = predict_and_sample(inference_model)
         pred = [indices_values[int(p)] for p in indices.ravel()]
@@ -162,8 +163,7 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
 
         length = sum(float(token.split(",")[1]) for token in predicted_tones.split(" "))
         phrase_bars = max(1, math.ceil(length / beats_per_bar))
-        if bars is not None:
-            phrase_bars = min(phrase_bars, bars - bar)
+        phrase_bars = min(phrase_bars, longest - bar)
         curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
                                     phrase_bars, beats_per_bar)
         sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,

@@ -26,10 +26,43 @@ from jazz_improv.limits import MAX_TOKEN_LENGTH
 TOKEN = re.compile(r"[CSAXR],\d{1,2}\.\d{1,3}(,<[PMmAd]{1,3}-?\d{1,2},[PMmAd]{1,3}-?\d{1,2}>)?")
 
 
+INTERVAL = re.compile(r"([PMmAd]{1,3})(-?)(\d{1,2})")
+# Semitones of the simple intervals, by number, for the major or perfect quality
+MAJOR_OR_PERFECT = {1: 0, 2: 2, 3: 4, 4: 5, 5: 7, 6: 9, 7: 11}
+PERFECT_NUMBERS = (1, 4, 5)
+
+
 def is_token(text):
-    """True if text is one grammar token with a length of at most MAX_TOKEN_LENGTH."""
-    return (isinstance(text, str) and TOKEN.fullmatch(text) is not None
-            and float(text.split(",")[1]) <= MAX_TOKEN_LENGTH)
+    """True if text is one grammar token with a length above 0 and at most MAX_TOKEN_LENGTH,
+    whose interval names are intervals (semitones says which)."""
+    if not isinstance(text, str) or TOKEN.fullmatch(text) is None:
+        return False
+    terms = text.split(",")
+    return (0 < float(terms[1]) <= MAX_TOKEN_LENGTH
+            and all(semitones(term.strip("<>")) is not None for term in terms[2:]))
+
+
+@lru_cache(maxsize=None)
+def semitones(name):
+    """The semitones of an interval name such as "m-6" or "AA4", or None if it names none
+    ("m19": a nineteenth is perfect, so music21 cannot build it). By the rules of interval
+    naming, the same as music21's for every name it builds."""
+    found = INTERVAL.fullmatch(name)
+    if not found:
+        return None
+    quality, sign, number = found.group(1), found.group(2), int(found.group(3))
+    if (number < 1 or len(set(quality)) != 1 or (quality in ("P", "M", "m") and len(quality) > 1)
+            or (number == 1 and sign and quality == "P")):  # no descending perfect unison
+        return None
+    simple, octaves = (number - 1) % 7 + 1, (number - 1) // 7
+    perfect = simple in PERFECT_NUMBERS
+    if (quality == "P") != perfect and quality in ("P", "M", "m") or (quality == "M" and perfect):
+        return None
+    shift = {"P": 0, "M": 0, "m": -1}.get(quality[0])
+    if shift is None:  # augmented or diminished, once or more
+        shift = len(quality) if quality[0] == "A" else -len(quality) - (0 if perfect else 1)
+    size = MAJOR_OR_PERFECT[simple] + 12 * octaves + shift
+    return -size if sign else size
 
 
 # Steps of the two linear scales the grammar derives, in semitones from the tonic.
@@ -150,11 +183,15 @@ def measure_grammar(fullMeasureNotes, fullMeasureChords):
 
 
 def window(previous, terms):
-    """The lowest and highest pitch a token's interval window allows after the previous note."""
-    first = interval.Interval(terms[2].replace("<", ""))
-    second = interval.Interval(terms[3].replace(">", ""))
+    """The lowest and highest pitch a token's interval window allows after the previous note,
+    inside MIDI's range."""
+    first, second = (interval.Interval(term.strip("<>")) for term in terms[2:4])
     upper, lower = (first, second) if first.cents > second.cents else (second, first)
-    return interval.transposePitch(previous.pitch, lower), interval.transposePitch(previous.pitch, upper)
+    return tuple(_in_midi_range(interval.transposePitch(previous.pitch, step)) for step in (lower, upper))
+
+
+def _in_midi_range(a_pitch):
+    return a_pitch if 0 <= a_pitch.ps <= 127 else pitch.Pitch(midi=min(127, max(0, round(a_pitch.ps))))
 
 
 # Register mode (unparse_grammar with a register). The widest step taken by choice: a perfect

@@ -375,3 +375,42 @@ def test_pitch_classes_may_be_a_set_or_counts_with_zeros():
     unweighted = unparse_grammar(grammar, corpus_like_chords(), random.Random(3), register=(49, 82))
     assert [getattr(e, "nameWithOctave", "rest") for e in all_zero] == \
         [getattr(e, "nameWithOctave", "rest") for e in unweighted]
+
+
+@pytest.mark.parametrize("token, valid", [
+    ("C,0.250,<m2,P-4>", True), ("R,0.250", True), ("X,16.000,<P-99,AAA99>", True),
+    ("S,0.001,<dd5,AA-11>", True), ("A,1.0,<P22,d-8>", True),
+    ("C,0.000,<m2,P-4>", False),  # no length
+    ("C,0.250,<m19,P-4>", False),  # a nineteenth is perfect: music21 cannot build it
+    ("C,0.250,<P2,P-4>", False), ("C,0.250,<M4,P-4>", False), ("C,0.250,<Mm3,P-4>", False),
+    ("C,0.250,<m0,P-4>", False), ("C,16.001,<m2,P-4>", False),
+    ("C,0.250,<P-1,P-4>", False),  # no descending perfect unison
+])
+def test_a_token_is_valid_only_if_generation_can_use_it(token, valid):
+    from jazz_improv.music_rules import is_token
+
+    assert is_token(token) is valid
+
+
+def test_every_kind_of_value_the_checks_let_through_generates_music(tmp_path, capsys):
+    """Values at every edge that is_token accepts: the longest and the shortest lengths, rests,
+    the widest intervals of each quality; generation keeps the piece bounded and every pitch MIDI."""
+    from jazz_improv.limits import MAX_BARS
+    from jazz_improv.music_rules import is_token
+
+    values = ["C,16.000,<P-99,AAA99>", "S,0.001,<dd-99,P99>", "R,0.250", "A,0.333,<M-98,m98>",
+              "X,0.500,<ddd-5,AA4>", "C,0.250,<P1,A-1>"]
+    assert all(is_token(value) for value in values)
+    indices_values = dict(enumerate(values))
+
+    def predict_and_sample(model):
+        return None, (np.arange(50) % len(values)).reshape(50, 1)
+
+    for register in (None, (49, 82)):
+        score = generate_music(None, indices_values, None, predict_and_sample, out_path=tmp_path / "a.midi",
+                               progression=parse_progression("Cmaj7 | A7 | Dm7 | G7"), bars=MAX_BARS,
+                               register=register, pitch_classes={0: 5, 7: 3} if register else None)
+        pitches = [p.midi for n in score.parts[0].flatten().notes for p in n.pitches]
+        assert pitches and all(0 <= p <= 127 for p in pitches)
+        assert score.highestTime <= MAX_BARS * 4
+    capsys.readouterr()
