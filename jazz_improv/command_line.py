@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from jazz_improv.console import InputError, describe, native_stderr_muted
+from jazz_improv.console import InputError, describe, native_stderr_muted, printable, quiet_libraries
 from jazz_improv.limits import DEFAULT_BARS, MAX_BARS, MAX_WINDOWS
 
 PROGRAM = "lstm.py"
@@ -65,7 +65,7 @@ class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a mistake is one line that names it (no usage block), exit status 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see --help)\n")
 
 
 def parser():
@@ -185,6 +185,7 @@ def settings(module_name):
     else:
         sys.excepthook = _one_line_errors
         signal.signal(signal.SIGTERM, _terminate)
+        quiet_libraries()
         argv = None
     args = command_line.parse_args(argv)
     if module_name == "__main__":
@@ -290,7 +291,7 @@ def _one_line_errors(kind, error, traceback, run=None):
     else:
         message, status = describe(error), 2
     sys.stdout.flush()
-    print(f"{PROGRAM}: error: {message}", file=sys.stderr, flush=True)
+    print(f"{PROGRAM}: error: {printable(message)}", file=sys.stderr, flush=True)
     # the interpreter would exit with status 1 after a hook; the status says which error it was
     os._exit(status)
 

@@ -18,6 +18,27 @@ def cannot_read(path, error):
     return InputError(f"{path}: cannot read it ({error.strerror or type(error).__name__})")
 
 
+def printable(text):
+    """text on one line, whatever it holds: a newline, a control character or a byte that is
+    not UTF-8 (a file name's) is written as its escape."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def quiet_libraries():
+    """A script prints only its own lines: the warnings of music21, matplotlib and the other
+    libraries are dropped (each problem that matters becomes one line of ours), matplotlib's log
+    (a read-only HOME) too, and a name that is not UTF-8 is printed with escapes, not fatally."""
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def describe(error):
     """One line for an error; an OSError names its file and the system's reason."""
     if isinstance(error, OSError) and error.strerror:

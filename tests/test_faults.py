@@ -722,3 +722,25 @@ def test_offline_the_download_error_names_the_cause(tmp_path):
     assert "(Exception)" not in line
     assert snapshot(project / "data") == before  # no half-downloaded corpus
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# nothing prints but our lines
+
+
+def test_a_name_with_a_newline_is_one_line():
+    result = run("--out", "out/bad\nname.txt")
+    line = assert_one_line_error(result)
+    assert "bad\\nname.txt" in line
+
+
+def test_a_name_that_is_not_utf8_and_a_read_only_home_print_only_our_lines(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o500)  # matplotlib cannot make its folder there
+    out = os.fsdecode(os.fsencode(str(tmp_path)) + b"/out-\xff/my_music.midi")
+    env = {key: value for key, value in ENV.items() if key != "MPLCONFIGDIR"}
+    result = run("--epochs", 1, "--no-audio", "--out", out, env=dict(env, HOME=str(home)), fresh=True)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert f"Your generated music is saved in {tmp_path}/out-\\udcff/my_music.midi" in result.stdout
+    assert os.path.isfile(out)
