@@ -180,7 +180,8 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         for m in sounds:
             melody.insert(curr_offset + m.offset, m)
         for mc in curr_chords:
-            if mc.quarterLength > 0:  # the corpus's zero-length chords guide the grammar, silently
+            if 0 < mc.quarterLength and mc.offset < phrase_end:  # zero-length chords guide the grammar, silently
+                mc.quarterLength = min(mc.quarterLength, phrase_end - mc.offset)  # and end with the phrase
                 accompaniment.insert(curr_offset + mc.offset, mc)
         curr_offset += phrase_bars * beats_per_bar
         bar += phrase_bars

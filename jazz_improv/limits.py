@@ -21,3 +21,12 @@ MAX_PITCH_CLASS_COUNT = 10 ** 9
 MAX_CACHE_ENTRY_BYTES = 64 << 20
 # A grammar token's length in quarter notes: four bars of 4/4, longer than any note a solo holds.
 MAX_TOKEN_LENGTH = 16
+# What a piece's file may state, checked before music21 builds anything from it (a metre of a
+# million beats makes music21 build a million-beat bar): a time signature's numbers, a bar's
+# length in quarter notes (32/4, or 16/2), a MusicXML duration in its divisions, and how far
+# into the piece a note may end, in quarter notes (50,000 bars of 4/4).
+MAX_METRE_NUMBER = 64
+MAX_BAR_QUARTERS = 32
+MAX_DIVISIONS = 1 << 20
+MAX_DURATION_DIVISIONS = 1 << 40
+MAX_PIECE_QUARTERS = 200_000

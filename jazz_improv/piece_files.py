@@ -7,6 +7,9 @@ Each piece comes with its metre, its chord symbols and where its bars start.
 """
 
 import io
+import math
+import re
+import zipfile
 from bisect import bisect_right
 from collections import Counter, defaultdict, deque
 from fractions import Fraction
@@ -17,7 +20,9 @@ import mido
 from music21 import converter, harmony, instrument, meter, note, percussion, stream
 
 from jazz_improv.console import InputError, cannot_read
-from jazz_improv.events import Event, quantize
+from jazz_improv.events import Event, is_midi_pitch, quantize
+from jazz_improv.limits import (MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS, MAX_METRE_NUMBER,
+                                MAX_PIECE_QUARTERS)
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -191,6 +196,9 @@ def _midi_texture(path):
     signatures = [track.signature for track in tracks if track.signature]
     if signatures:
         _, numerator, denominator = min(signatures)
+        if numerator > MAX_METRE_NUMBER or denominator > MAX_METRE_NUMBER:
+            raise InputError(f"{path}: a time signature of {numerator}/{str(denominator)[:12]} "
+                             f"(numbers up to {MAX_METRE_NUMBER} are read)")
         bar_length, beat = _midi_metre(numerator, denominator)
     else:
         bar_length, beat = Fraction(DEFAULT_BEATS_PER_BAR), Fraction(1)
@@ -320,11 +328,83 @@ def _score_texture(score):
     return Texture(read, symbols, bar_length, beat, 0 if pickup else 1)
 
 
+# The numbers a MusicXML or ABC file states that music21 would build on: (pattern, what, limit)
+MUSICXML_NUMBERS = [(re.compile(rb"<beats>([^<]*)</beats>"), "a time signature's beats", MAX_METRE_NUMBER),
+                    (re.compile(rb"<beat-type>([^<]*)</beat-type>"), "a time signature's beat type", MAX_METRE_NUMBER),
+                    (re.compile(rb"<divisions>([^<]*)</divisions>"), "divisions of a quarter note", MAX_DIVISIONS),
+                    (re.compile(rb"<duration>([^<]*)</duration>"), "a duration", MAX_DURATION_DIVISIONS)]
+ABC_METRE = re.compile(rb"(?:^|\[)\s*[ML]:\s*([^\]\n%]*)", re.MULTILINE)
+
+
+def _numbers_problem(data, suffix):
+    """What number a MusicXML or ABC file's text states beyond its limit, or None."""
+    if suffix == ".abc":
+        for found in ABC_METRE.finditer(data):
+            for number in re.findall(rb"\d+", found.group(1)):
+                if int(number) > MAX_METRE_NUMBER:
+                    return f"its metre or note length {found.group(1).decode('ascii', 'replace').strip()[:20]!r} " \
+                           f"has a number above {MAX_METRE_NUMBER}"
+        return None
+    for pattern, what, limit in MUSICXML_NUMBERS:
+        for found in pattern.finditer(data):
+            parts = re.split(rb"[+*/]", found.group(1).strip()) or [b""]
+            try:
+                values = [float(part) for part in parts]
+            except ValueError:
+                return f"{what} is not a number ({found.group(1)[:20].decode('ascii', 'replace')!r})"
+            if not all(math.isfinite(value) and 0 <= value <= limit for value in values):
+                return f"{what} of {found.group(1)[:20].decode('ascii', 'replace')} (at most {limit:,} are read)"
+    return None
+
+
+def _file_numbers_problem(path):
+    """_numbers_problem of a MusicXML file (the XML inside a compressed .mxl) or an ABC file."""
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".mxl":
+            with zipfile.ZipFile(path) as archive:
+                return next(filter(None, (_numbers_problem(archive.read(member), ".xml")
+                                          for member in archive.namelist()
+                                          if member.lower().endswith((".xml", ".musicxml"))
+                                          and not member.startswith("META-INF"))), None)
+        return _numbers_problem(Path(path).read_bytes(), suffix)
+    except OSError as error:
+        raise cannot_read(path, error) from None
+    except zipfile.BadZipFile:
+        return None  # music21 says what is wrong with it
+
+
+def _bounds_problem(texture):
+    """What in a piece as read lies beyond the limits, or None."""
+    if not 0 < texture.bar_length <= MAX_BAR_QUARTERS:
+        return f"a bar of {float(texture.bar_length):g} quarter notes (at most {MAX_BAR_QUARTERS} are read)"
+    events = [event for part in texture.parts for event in part.events] + list(texture.symbols)
+    end = max((offset + length for offset, length, _ in events), default=0)
+    if end > MAX_PIECE_QUARTERS:
+        return f"a note ending {float(end):.3g} quarter notes in (at most {MAX_PIECE_QUARTERS:,} are read)"
+    if not all(is_midi_pitch(p) for part in texture.parts for _, _, pitches in part.events for p in pitches):
+        return "a pitch outside MIDI's 0-127"
+    return None
+
+
 def textures(path):
     """[(where, Texture)] of a file: one piece, or one per tune of an ABC file holding several.
-    where names the piece in messages. Raises InputError."""
+    where names the piece in messages. The numbers a file states are checked against
+    jazz_improv.limits before music21 reads it, and every piece's after. Raises InputError."""
+    read = _read_textures(path)
+    for where, texture in read:
+        problem = _bounds_problem(texture)
+        if problem:
+            raise InputError(f"{where}: {problem}")
+    return read
+
+
+def _read_textures(path):
     if _is_midi(path):
         return [(str(path), _midi_texture(path))]
+    problem = _file_numbers_problem(path)
+    if problem:
+        raise InputError(f"{path}: {problem}")
     try:
         # music21's own pickle cache would only duplicate ours, at the cost of time and memory.
         parsed = converter.parse(str(path), forceSource=True, storePickle=False)

@@ -744,3 +744,77 @@ def test_a_name_that_is_not_utf8_and_a_read_only_home_print_only_our_lines(tmp_p
     assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
     assert f"Your generated music is saved in {tmp_path}/out-\\udcff/my_music.midi" in result.stdout
     assert os.path.isfile(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers beyond the limits, in any format: one line within seconds, never a traceback or a
+# blow-up after the work
+
+
+def midi_with_metre(numerator, denominator_power, long_chord=False):
+    """A one-track MIDI file: a time signature, then a phrase (or one chord held 60 quarters)."""
+    def variable_length(number):
+        out = [number & 0x7F]
+        while number > 0x7F:
+            number >>= 7
+            out.insert(0, (number & 0x7F) | 0x80)
+        return bytes(out)
+
+    events = b"\x00\xff\x58\x04" + bytes([numerator, denominator_power, 24, 8])
+    if long_chord:
+        events += b"".join(b"\x00\x90" + bytes([pitch, 80]) for pitch in (60, 64, 67))
+        events += variable_length(60 * 480) + b"\x80\x3c\x00" + b"\x00\x80\x40\x00\x00\x80\x43\x00"
+    else:
+        for pitch in [60, 62, 64, 65, 67, 69, 71, 72] * 5:
+            events += b"\x00\x90" + bytes([pitch, 80]) + variable_length(240) + b"\x80" + bytes([pitch, 0])
+    events += b"\x00\xff\x2f\x00"
+    return b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0" + b"MTrk" + len(events).to_bytes(4, "big") + events
+
+
+def musicxml_with(tmp_path, pattern, replacement, count=0):
+    from music21 import harmony, meter, note, stream
+
+    part = stream.Part([meter.TimeSignature("4/4")])
+    for i in range(40):
+        if i % 4 == 0:
+            part.append(harmony.ChordSymbol(["C", "F", "G7", "Am"][i // 4 % 4]))
+        part.append(note.Note(["C5", "D5", "E5", "G5"][i % 4], quarterLength=1))
+    path = tmp_path / "piece.musicxml"
+    stream.Score([part]).write("musicxml", fp=path)
+    path.write_text(re.sub(pattern, replacement, path.read_text(), count=count))
+    return path
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("duration 1e308", "a duration of 1e308"),
+    ("duration 1e15", "a duration of 1000000000000000"),
+    ("duration 1e12", "a note ending"),
+    ("beats 1000000", "a time signature's beats of 1000000"),
+    ("ABC M:1000000/4", "'1000000/4' has a number above 64"),
+    ("MIDI 4/2^30", "a time signature of 4/1073741824"),
+    ("MIDI 4/2^255", "a time signature of 4/"),
+    ("MIDI 64/1, one long chord", "a bar of 256 quarter notes"),
+])
+def test_numbers_beyond_the_limits_are_one_line_at_once(tmp_path, kind, expected):
+    if kind.startswith("duration"):
+        value = {"duration 1e308": "1e308", "duration 1e15": "1000000000000000",
+                 "duration 1e12": "1000000000000"}[kind]
+        path = musicxml_with(tmp_path, r"<duration>\d+</duration>", f"<duration>{value}</duration>",
+                             count=0 if kind == "duration 1e308" else 1)
+    elif kind.startswith("beats"):
+        path = musicxml_with(tmp_path, r"<beats>\d+</beats>", "<beats>1000000</beats>")
+    elif kind.startswith("ABC"):
+        path = tmp_path / "big.abc"
+        path.write_text("X:1\nT:big\nM:1000000/4\nL:1/4\nK:C\n\"C\"CDEF|\"G\"GABc|\"F\"cBAG|\"C\"FEDC|\n")
+    else:
+        numerator, power = {"MIDI 4/2^30": (4, 30), "MIDI 4/2^255": (4, 255), "MIDI 64/1, one long chord": (64, 0)}[kind]
+        path = tmp_path / "metre.mid"
+        path.write_bytes(midi_with_metre(numerator, power, long_chord="chord" in kind))
+    out = tmp_path / "out"
+    before = snapshot(tmp_path)
+    began = time.monotonic()
+    result = run("--midi", path, "--epochs", 1, "--out", out / "my_music.midi", timeout=60)
+    line = assert_one_line_error(result)
+    assert str(path) in line and expected in line, line
+    assert time.monotonic() - began < 30
+    assert snapshot(tmp_path) == before
