@@ -64,8 +64,9 @@ class _WarmServer:
             raise RuntimeError(f"tests/warm_lstm.py ended (status {self.server.wait()})")
         return answer
 
-    def spawn(self, args, cwd, env, stdout, stderr):
-        request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr)}
+    def spawn(self, args, cwd, env, stdout, stderr, script="lstm.py"):
+        request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr),
+                   "script": script}
         with self.requests:
             if not self.ready:
                 self.ready = self._next(timeout=180) == "ready"
@@ -107,7 +108,7 @@ class LstmProcess:
     fresh=True a new `python lstm.py` as a user starts it. Its stdout and stderr go to files,
     read as they grow with output()."""
 
-    def __init__(self, args, cwd=ROOT, env=None, fresh=False):
+    def __init__(self, args, cwd=ROOT, env=None, fresh=False, script="lstm.py"):
         global _warm_server
         self.args = [str(a) for a in args]
         self._folder = Path(tempfile.mkdtemp(prefix="lstm-output-"))
@@ -115,14 +116,14 @@ class LstmProcess:
         env = env or ENV
         if fresh:
             with open(self._stdout, "w") as out, open(self._stderr, "w") as err:
-                self._popen = subprocess.Popen([sys.executable, str(ROOT / "lstm.py"), *self.args], cwd=cwd,
+                self._popen = subprocess.Popen([sys.executable, str(ROOT / script), *self.args], cwd=cwd,
                                                env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
             self.pid = self._popen.pid
         else:
             if _warm_server is None:
                 _warm_server = _WarmServer()
             self._popen = None
-            self.pid = _warm_server.spawn(self.args, cwd, dict(env), self._stdout, self._stderr)
+            self.pid = _warm_server.spawn(self.args, cwd, dict(env), self._stdout, self._stderr, script)
         self.returncode = None
 
     def poll(self):

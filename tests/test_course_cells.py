@@ -1,14 +1,11 @@
 """The course's notebook cells run against these modules as a learner writes them; calls in the
 course's later form get one line; the star imports bring the course's names and nothing else."""
 
-import subprocess
-import sys
-
 import mido
 import numpy as np
 import pytest
 
-from conftest import ENV, ROOT
+from conftest import ENV, ROOT, LstmProcess
 
 # What the course's own modules give its notebook through `from ... import *`
 COURSE_NAMES = {
@@ -23,10 +20,10 @@ COURSE_NAMES = {
 def test_the_course_cells_run_and_write_the_music(tmp_path, corpus_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / corpus_path.name).write_bytes(corpus_path.read_bytes())
-    # one epoch: the cells' own model.fit takes a minute to trace; the course's 100 epochs add a minute
-    result = subprocess.run([sys.executable, str(ROOT / "tests" / "course_cells.py")], cwd=tmp_path,
-                            env=dict(ENV, PYTHONPATH=str(ROOT), EPOCHS="1"), capture_output=True,
-                            text=True, timeout=400)
+    # one epoch: the cells' own model.fit takes most of a minute to trace; 100 would add a minute.
+    # The script runs in a process forked from the tests' warm interpreter (tests/warm_lstm.py).
+    result = LstmProcess([], cwd=tmp_path, env=dict(ENV, PYTHONPATH=str(ROOT), EPOCHS="1"),
+                         script="tests/course_cells.py").finish(400)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     printed = result.stdout.splitlines()

@@ -13,7 +13,8 @@ has started could hang the child). One difference remains: TensorFlow is loaded 
 starts, so a child reads the files of a corpus folder one after the other, never in parallel.
 
 Protocol, one line each way per event. Request on stdin, as JSON:
-    {"args": [...], "cwd": "...", "env": {...}, "stdout": "path", "stderr": "path"}
+    {"args": [...], "cwd": "...", "env": {...}, "stdout": "path", "stderr": "path", "script": "lstm.py"}
+("script", a path from the project's root, is lstm.py unless given.)
 Answers on the file descriptor given as the second argument (not stdout, where a library might
 print): "ready" once the libraries are loaded, "started PID" at once for each request, and
 "ended PID RETURNCODE" when that child ends (RETURNCODE as subprocess gives it: negative for a
@@ -40,7 +41,7 @@ def preload():
 
 
 def child(root, request, replies):
-    """In the forked child: become `python lstm.py ARGS` and never return."""
+    """In the forked child: become `python lstm.py ARGS` (or another script) and never return."""
     status, interrupted = 1, False
     try:
         os.close(replies)
@@ -55,11 +56,14 @@ def child(root, request, replies):
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=unbuffered)
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True,
                                       errors="backslashreplace")
-        sys.argv = ["lstm.py", *request["args"]]
-        sys.path[0] = root  # as `python lstm.py` puts the script's folder first
+        script = os.path.join(root, request.get("script", "lstm.py"))
+        sys.argv = [script, *request["args"]]
+        sys.path[0] = os.path.dirname(script)  # as `python lstm.py` puts the script's folder first
+        # ... and the request's PYTHONPATH after it, as a new interpreter would
+        sys.path[1:1] = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
         status = 0
         try:
-            runpy.run_path(os.path.join(root, "lstm.py"), run_name="__main__")
+            runpy.run_path(script, run_name="__main__")
         except SystemExit as stop:
             status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
             if stop.code is not None and not isinstance(stop.code, int):
