@@ -77,6 +77,8 @@ def main(argv=None):
         description="Write the exercise notebook: lstm.py with its graded functions left to write.")
     parser.add_argument("--out", default="exercise.ipynb", help="where to write it (default: exercise.ipynb)")
     args = parser.parse_args(argv)
+    if not args.out or args.out.endswith(("/", "\\")) or Path(args.out).is_dir():
+        parser.exit(2, f"{parser.prog}: error: --out {args.out!r}: give a file name, such as exercise.ipynb\n")
     import nbformat
 
     from jazz_improv.console import describe

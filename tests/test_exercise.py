@@ -72,3 +72,12 @@ def test_an_output_path_it_cannot_write_is_one_line(tmp_path):
     result = make_exercise(ROOT, "--out", str(tmp_path / "file" / "exercise.ipynb"))
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and "file/exercise.ipynb" in result.stderr, result.stderr
+
+
+def test_an_out_that_is_no_file_name_is_one_line(tmp_path):
+    for out in ("", str(tmp_path), f"{tmp_path}/"):
+        result = make_exercise(ROOT, "--out", out)
+        assert result.returncode == 2 and result.stdout == "", result.stderr
+        assert result.stderr.splitlines() == [
+            f"python -m jazz_improv.exercise: error: --out {out!r}: give a file name, such as exercise.ipynb"]
+    assert list(tmp_path.iterdir()) == []
