@@ -22,7 +22,7 @@ def printable(text):
     """text on one line, whatever it holds: a newline, a control character or a byte that is
     not UTF-8 (a file name's) is written as its escape."""
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def quiet_libraries():

@@ -154,3 +154,16 @@ print(before == after, before[1])
                             text=True, timeout=120)
     assert result.stdout.split(" ", 1)[0] == "True", result.stdout + result.stderr
     assert "'disable_meta_optimizer': False" in result.stdout
+
+
+def test_the_short_summary_counts_each_shared_layer_once(lstm):
+    model = lstm.djmodel(TX, N_A, N_VALUES)
+    summary = lstm.shared_layers_summary(model, TX, (None, N_VALUES), {
+        "reshapor": lstm.reshapor, "LSTM_cell": lstm.LSTM_cell, "densor": lstm.densor}).splitlines()
+    lstm_params = 4 * (N_VALUES * N_A + N_A * N_A + N_A)  # four gates: input, recurrent, bias
+    dense_params = N_A * N_VALUES + N_VALUES
+    rows = {line.split()[0]: line.split() for line in summary[2:5]}
+    assert rows["reshapor"][-1] == "0" and rows["reshapor"][2:5] == ["(None,", "1,", f"{N_VALUES})"]
+    assert rows["LSTM_cell"][-1] == f"{lstm_params:,}" and rows["densor"][-1] == f"{dense_params:,}"
+    assert summary[-1] == f"  Total params: {lstm_params + dense_params:,}"
+    assert len(summary) == 6  # not one line per step
