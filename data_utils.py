@@ -13,7 +13,7 @@ from grammar import unparse_grammar
 from jazz_improv.console import InputError
 from jazz_improv.corpus import Options, corpus_file, load_solo
 from jazz_improv.course_forms import CourseFormError, values_unpacked
-from jazz_improv.limits import DEFAULT_BARS, MAX_BARS, MAX_PHRASES
+from jazz_improv.limits import DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, PHRASE_QUARTERS
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
@@ -87,15 +87,16 @@ def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, 
 
 def generate_music(inference_model, indices_values=None, chords=None, predict_and_sample=predict_and_sample,
                    out_path="output/my_music.midi", seed=0, progression=None, bars=None,
-                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None, pitch_classes=None):
+                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None, pitch_classes=None, phrases=None):
     """Improvise over chords and write the result as MIDI.
 
     `generate_music(inference_model)`, as the course calls it, improvises over the course's
     corpus: its values and chords, and its melody's register and pitch classes.
 
-    Without a progression, as in the course: for chord groups 1 .. len(chords) // 3 - 1 (at
-    most MAX_PHRASES of them), or with `bars` for groups 1, 2, ... until the piece has that many
-    bars (from group 1 again if the corpus has fewer), the model predicts a phrase of values,
+    Without a progression, as in the course: for chord groups 1, 2, ... (from group 1 again if
+    the corpus has fewer), `phrases` times, or until the piece has `bars` bars, the model
+    predicts a phrase of values (if both are None: DEFAULT_PHRASES phrases, the course's five,
+    each of at most PHRASE_QUARTERS quarter notes in whole bars),
     which the grammar turns into notes over that group's chords. With a progression, phrases
     follow each other over the progression, looped, until `bars` bars (16 if None) are filled.
     The clean-up rules tidy every phrase. Each phrase lasts a whole number of bars and the
@@ -109,14 +110,16 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         out_path -- where the MIDI file goes
         seed -- seeds every random choice made while turning values into notes
         progression -- optional chord bars from jazz_improv.chord_symbols.parse_progression
-        bars -- the length of the piece in bars (None: the course's number of phrases, or 16
-                bars over a progression)
+        bars -- the length of the piece in bars (None: `phrases` phrases, or 16 bars over a
+                progression)
         beats_per_bar -- the metre's bar length in quarter notes
         register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's, and
                     approach tones stay approach tones (None: the course's rules, no ceiling
                     and approach tones played as chord tones)
         pitch_classes -- with a register, {pitch class: how many of the corpus's notes have
                     it}, which weights the grammar's draw (see grammar.unparse_grammar)
+        phrases -- without bars or a progression, how many phrases, each as long as its values
+                   (None: DEFAULT_PHRASES, of at most PHRASE_QUARTERS each)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """
@@ -130,19 +133,26 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
     rng = random.Random(seed)
     melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM)])
     accompaniment = stream.Part([instrument.Piano()])
+    phrase_longest = None  # bars a phrase may last
     if progression is None:
-        # The course's plan: phrase i over chord group i, i = 1 .. len(chords) // 3 - 1, the
-        # group's chords repeated under every bar of the phrase. A large corpus would give
-        # hundreds of phrases: at most MAX_PHRASES are played.
+        # The course's plan: phrase i over chord group i, the group's chords repeated under
+        # every bar of the phrase. The course plays len(chords) // 3 - 1 phrases, five for its
+        # corpus; a large corpus would make that hundreds, so five it is for every corpus.
         groups = len(chords) - 1  # group 0 is the course's header
         plans = ((i, [chords[1 + (i - 1) % groups if groups else 0]], 0) for i in itertools.count(1))
-        phrases = min(max(len(chords) // 3, 2), MAX_PHRASES + 1) - 1 if bars is None else None
+        if bars is not None:
+            phrases = None
+        elif phrases is None:
+            # Five phrases of at most PHRASE_QUARTERS each (whole bars): the course's length,
+            # about 40 s, whether the corpus's values are Metheny's sixteenths or a hymn's halves.
+            phrases, phrase_longest = DEFAULT_PHRASES, math.ceil(PHRASE_QUARTERS / beats_per_bar)
     else:
         # Phrase after phrase over the progression, looped, until the piece has `bars` bars.
         progression_groups = progression_bars(progression, beats_per_bar)
         plans = ((i, progression_groups, None) for i in itertools.count(1))
         phrases, bars = None, DEFAULT_BARS if bars is None else bars
     longest = MAX_BARS if bars is None else bars  # values of 16 beats each would make hours
+    phrase_longest = phrase_longest or longest
     curr_offset = 0.0
     bar = 0
     print("Predicting new values for different set of chords.")
@@ -163,7 +173,7 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
 
         length = sum(float(token.split(",")[1]) for token in predicted_tones.split(" "))
         phrase_bars = max(1, math.ceil(length / beats_per_bar))
-        phrase_bars = min(phrase_bars, longest - bar)
+        phrase_bars = min(phrase_bars, phrase_longest, longest - bar)
         curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
                                     phrase_bars, beats_per_bar)
         sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,

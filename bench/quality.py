@@ -7,7 +7,9 @@
 For each corpus, in a fresh process, it trains the course's model once exactly as lstm.py does
 (seed 0, lstm.djmodel, the same optimiser, batches of 30), then improvises with lstm's
 music_inference_model, predict_and_sample and data_utils.generate_music once per temperature
-and seed. Each improvisation is measured against its corpus with report.quality_row: lowest and
+and seed. Each improvisation plays the course's number of phrases for its corpus, a phrase for
+every third chord group (five for Metheny's, 11 and 10 for the lead sheets), so that it meets
+more of a long tune's harmony than lstm.py's default five phrases do. Each improvisation is measured against its corpus with report.quality_row: lowest and
 highest MIDI pitch, share of notes more than a minor third outside the corpus's range, share
 of steps larger than a fifth, mean absolute step in semitones, and the overlap (0 to 1) of its
 pitch-class, step-size and note-length histograms with the corpus's. Each table has one row
@@ -111,7 +113,8 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
                                                out_path=Path(folder) / f"{mode}_{temperature}_{seed}.midi",
                                                seed=seed, beats_per_bar=solo.beats_per_bar,
                                                register=registers[mode],
-                                               pitch_classes=pitch_classes[mode])
+                                               pitch_classes=pitch_classes[mode],
+                                               phrases=max(len(solo.chords) // 3 - 1, 1))
                     generated = report.melody_metrics(score.parts[0].flatten().notes,
                                                       list(score.parts[1].flatten().notes))
                     rows[mode].setdefault(str(temperature), []).append(report.quality_row(corpus_metrics, generated))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from jazz_improv.console import InputError, describe, native_stderr_muted, printable, quiet_libraries
-from jazz_improv.limits import DEFAULT_BARS, MAX_BARS, MAX_WINDOWS
+from jazz_improv.limits import DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_WINDOWS
 
 PROGRAM = "lstm.py"
 
@@ -91,9 +91,9 @@ def parser():
                         help='improvise over your own chords, e.g. "Dm7 G7 | Cmaj7 | A7" '
                              "(bars separated by |; one chord per bar without |)")
     parser.add_argument("--bars", type=_bar_count,
-                        help=f"the length of the piece in bars, at most {MAX_BARS} (default: a "
-                             f"phrase for every third chord group of the corpus, as the course; "
-                             f"{DEFAULT_BARS} bars with --chords)")
+                        help=f"the length of the piece in bars, at most {MAX_BARS} (default: "
+                             f"{DEFAULT_PHRASES} phrases over the corpus's chords, as the course "
+                             f"plays over its own; {DEFAULT_BARS} bars with --chords)")
     parser.add_argument("--windows", metavar="N", type=_whole_number(1, MAX_WINDOWS, ", the limit"),
                         help="training windows of 30 values (default: 60 for a corpus the size of "
                              "the course's, about three for every 30 tokens of a longer one; at most "

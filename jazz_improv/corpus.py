@@ -28,7 +28,7 @@ from typing import NamedTuple
 from music21 import note
 
 from jazz_improv import corpus_cache, course_preset
-from jazz_improv.console import InputError, cannot_read, native_stderr_muted
+from jazz_improv.console import InputError, cannot_read, native_stderr_muted, printable
 from jazz_improv.events import Event, MelodyNote
 from jazz_improv.limits import MAX_NOTES
 from jazz_improv.melody_and_chords import bars_and_chords, in_section, melody_and_harmony
@@ -91,13 +91,15 @@ class Piece(NamedTuple):
     """One piece of the corpus as plain numbers, as the cache keeps it: melody [MelodyNote]
     (one line, rests filling its gaps), harmony [Event], grammars one string per measure, and
     its bar length in quarter notes. bars, when the piece was just read in this process, are
-    the (measures, chords) its grammars were made from, so that they are built once."""
+    the (measures, chords) its grammars were made from, so that they are built once. note is
+    the line each run prints about its harmony, or None (melody_and_harmony)."""
 
     melody: list
     harmony: list
     grammars: list
     bar_length: Fraction
     bars: tuple | None = None
+    note: str | None = None
 
 
 def _get_abstract_grammars(measures, chords):
@@ -111,10 +113,10 @@ def _piece(texture, options, where):
     if count > MAX_NOTES:
         raise InputError(f"{where}: {count:,} notes, more than the {MAX_NOTES:,} a piece may hold; "
                          "learn from part of it with --section START:END")
-    melody, chords = melody_and_harmony(texture, options, where)
+    melody, chords, note = melody_and_harmony(texture, options, where)
     measures, chord_groups = bars_and_chords(melody, chords, texture.bar_length)
     return Piece(melody, chords, _get_abstract_grammars(measures, chord_groups), texture.bar_length,
-                 (measures, chord_groups))
+                 (measures, chord_groups), note)
 
 
 def _read_file(path, metheny, options):
@@ -250,11 +252,11 @@ def _cached_pieces(cache_dir, digest, settings, metheny):
             entry = corpus_cache.read_entry(cache_dir, _piece_key(digest, settings, index, last=False))
             if entry is None:
                 return None
-        melody, chords, grammars, bar_length = entry
+        melody, chords, grammars, bar_length, note = entry
         if not chords:
             return None  # every piece has chords: this entry was not written by _write_pieces
         pieces.append(Piece([MelodyNote(*n) for n in melody], [Event(o, q, tuple(ps)) for o, q, ps in chords],
-                            grammars, bar_length))
+                            grammars, bar_length, note=note))
         if last:
             break
     if metheny and not course_preset.has_course_numbers(pieces[0].grammars):
@@ -265,7 +267,7 @@ def _cached_pieces(cache_dir, digest, settings, metheny):
 def _write_pieces(cache_dir, digest, settings, pieces):
     for index, piece in enumerate(pieces):
         corpus_cache.write_entry(cache_dir, _piece_key(digest, settings, index, index == len(pieces) - 1),
-                                 piece.melody, piece.harmony, piece.grammars, piece.bar_length)
+                                 piece.melody, piece.harmony, piece.grammars, piece.bar_length, piece.note)
 
 
 def corpus_paths(data_fn):
@@ -332,6 +334,8 @@ def load_solo(data_fn, options=Options(), cache_dir=None):
         for line in skipped:
             print(line, file=sys.stderr)
         for piece in pieces:
+            if piece.note:
+                print(printable(piece.note))
             if piece.bars is not None:
                 piece_measures, piece_chords = piece.bars
             elif metheny:
@@ -463,6 +467,9 @@ def music21_corpus_file(name):
     except Exception:  # music21 says "could not find a work" in its own exception
         found = None
     found = [Path(path) for path in (found if isinstance(found, list) else [found] if found else [])]
+    # music21 matches names as prefixes: madrigal.3.1 finds madrigal.3.10 too. The exact name wins.
+    exact = [path for path in found if path.with_suffix("").as_posix().endswith("/" + name.strip("/"))]
+    found = exact or found
     readable = [path for path in found if path.suffix.lower() in CORPUS_SUFFIXES]
     if readable and len({path.with_suffix("") for path in found}) == 1:
         return min(readable, key=lambda path: RICHEST_FIRST.index(path.suffix.lower()))

@@ -22,6 +22,7 @@ from jazz_improv.music_rules import is_token
 from jazz_improv.safe_files import read_untrusted_json, write_atomically
 
 PACKAGE = __name__.rpartition(".")[0]
+MAX_NOTE_CHARACTERS = 2_000  # a file's name and a few words
 
 
 def modules_behind(module):
@@ -82,10 +83,12 @@ def _content_digest(content):
 
 
 def read_entry(cache_dir, key):
-    """(melody, harmony, grammars, beats_per_bar) cached under key, or None if absent or not valid.
+    """(melody, harmony, grammars, beats_per_bar, note) cached under key, or None if absent or
+    not valid.
 
     melody is a list of (offset, length, pitch or None), harmony of (offset, length, [pitches]),
-    offsets and lengths as Fractions; grammars one string per measure.
+    offsets and lengths as Fractions; grammars one string per measure; note the line the run
+    prints about the piece's harmony, or None.
     """
     try:
         entry = read_untrusted_json(Path(cache_dir) / f"{key}.json", MAX_CACHE_ENTRY_BYTES)
@@ -102,14 +105,17 @@ def read_entry(cache_dir, key):
         if not all(isinstance(g, str) and all(is_token(t) for t in g.split(" ")) for g in grammars):
             return None
         beats_per_bar = _fraction(content["beats_per_bar"], positive=True)
+        note = content["note"]
         if not melody or not grammars or beats_per_bar > 64:
             return None
-        return melody, harmony, grammars, beats_per_bar
+        if note is not None and not (isinstance(note, str) and len(note) <= MAX_NOTE_CHARACTERS):
+            return None
+        return melody, harmony, grammars, beats_per_bar, note
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 
-def write_entry(cache_dir, key, melody, harmony, grammars, beats_per_bar):
+def write_entry(cache_dir, key, melody, harmony, grammars, beats_per_bar, note=None):
     """Keep a parsed file under key; a folder that cannot be written only costs the next run time."""
     def pair(value):
         return [value.numerator, value.denominator]
@@ -120,6 +126,7 @@ def write_entry(cache_dir, key, melody, harmony, grammars, beats_per_bar):
         "harmony": [[pair(o), pair(q), list(ps)] for o, q, ps in harmony],
         "grammars": list(grammars),
         "beats_per_bar": pair(beats_per_bar),
+        "note": note,
     }
     text = json.dumps({"sha256": _content_digest(content), "content": content})
     try:

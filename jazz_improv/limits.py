@@ -8,9 +8,12 @@ MAX_WINDOWS = 2_000
 MAX_NOTES = 200_000
 # --bars: the audio of a piece stays under about 50 MB.
 MAX_BARS = 256
-# Phrases improvised over a corpus's chord groups unless --bars says (the course's plan, one
-# phrase for every third group: five for its corpus).
-MAX_PHRASES = 32
+# Phrases improvised over a corpus's chord groups unless --bars says: as many as the course
+# plays over its corpus (about 40 s), whatever the corpus's length.
+DEFAULT_PHRASES = 5
+# ... each lasting at most this many quarter notes, rounded up to whole bars (four bars of 4/4,
+# as Metheny's phrases last): five make about 40 s at the improvisation's tempo.
+PHRASE_QUARTERS = 16
 # A piece's length over --chords unless --bars says.
 DEFAULT_BARS = 16
 # A saved vocabulary: distinct values, size of its file, notes counted per pitch class.

@@ -17,6 +17,7 @@ the number of notes (plus the size of its output).
 from collections import Counter, defaultdict
 from fractions import Fraction
 from itertools import pairwise
+from statistics import median_low
 
 from jazz_improv.chord_symbols import progression_events
 from jazz_improv.console import InputError
@@ -32,6 +33,13 @@ SINGLE_LINE_SHARE = Fraction(4, 5)
 # A part is the piece's chord part when at least this share of its events (notes and chords)
 # are chords of two pitch classes or more: its chords are then taken as written, not beat by beat.
 CHORD_PART_SHARE = Fraction(2, 3)
+# Chord symbols are a piece's harmony only when they cover it: at least one for every
+# SYMBOL_BARS bars of its melody, and no stretch without a new one longer than HELD_BARS bars
+# and HELD_TIMES times the piece's usual stretch (its harmonic rhythm). A madrigal with three
+# symbols in 88 bars, or a tune whose symbols stop halfway, takes its harmony from its parts.
+SYMBOL_BARS = 4
+HELD_BARS = 8
+HELD_TIMES = 4
 
 
 def _onsets(events):
@@ -281,15 +289,31 @@ def _chord_part(parts, melody_index):
     return best
 
 
+def symbols_gap(symbols, line, bar_length):
+    """None when the chord symbols [Event] cover the melody line [(offset, length, pitch)]
+    (SYMBOL_BARS, HELD_BARS, HELD_TIMES); else what they leave uncovered, in words."""
+    start, end = line[0][0], line[-1][0] + line[-1][1]
+    bars = max(round((end - start) / bar_length), 1)
+    onsets = sorted({start, end} | {s.offset for s in symbols if start < s.offset < end})
+    stretches = [b - a for a, b in pairwise(onsets)]
+    longest = max(stretches)
+    if len(symbols) * SYMBOL_BARS < bars or longest > max(HELD_BARS * bar_length, HELD_TIMES * median_low(stretches)):
+        return (f"{len(symbols)} chord symbols for {bars} bars, "
+                f"{float(longest / bar_length):.3g} bars without a new one")
+    return None
+
+
 def melody_and_harmony(texture, options, where):
-    """The melody [MelodyNote] (one line, rests in its gaps) and the chords [Event] of a piece.
+    """The melody [MelodyNote] (one line, rests in its gaps), the chords [Event] of a piece,
+    and a line to tell the user about its harmony, or None.
 
     Melody: the part --melody-part names, else the most melodic part
     (pick_melodic_part); its skyline, which drops notes far under the tune
     when the part plays chords or voices.
     Chords, the first of: the parts --chord-parts names, beat by beat; the piece's chord
-    symbols; its chord part, as written; the other pitched parts and the notes under the
-    melody in its own part, beat by beat; the --chords progression.
+    symbols when they cover it (symbols_gap); its chord part, as written; the other pitched
+    parts and the notes under the melody in its own part, beat by beat; the chord symbols
+    that do not cover it; the --chords progression.
     """
     parts = texture.parts
     span = f"measures {options.section[0]}:{options.section[1]}" if options.section else "the piece"
@@ -310,17 +334,24 @@ def melody_and_harmony(texture, options, where):
     under = accompaniment(events, line)
 
     bar_length = texture.bar_length
+    note = None
+    gap = symbols_gap(texture.symbols, line, bar_length) if texture.symbols else None
     if options.chord_parts is not None:
         chosen = _find_parts(parts, options.chord_parts, "--chord-parts", where)
         sources = [under if index == melody_index else parts[index].events for index in chosen]
         chords = harmony_events(sources, bar_length, texture.beat)
-    elif texture.symbols:
+    elif texture.symbols and gap is None:
         chords = texture.symbols
     elif (chord_part := _chord_part(parts, melody_index)) is not None:
         chords = [e for e in parts[chord_part].events if len({p % 12 for p in e[2]}) > 1]
     else:
         others = [p.events for i, p in enumerate(parts) if i != melody_index and not p.percussion]
         chords = harmony_events(others + [under], bar_length, texture.beat)
+    if gap is not None and options.chord_parts is None:
+        if chords:
+            note = f"{where}: {gap}: its chords are taken from its parts instead"
+        else:
+            chords = texture.symbols  # nothing else sounds with the melody
     chords = [Event(*e) for e in chords]
     if not chords:
         if options.progression is None:
@@ -332,7 +363,7 @@ def melody_and_harmony(texture, options, where):
         chords = [Event(*e) for e in progression_events(options.progression, first_bar,
                                                         last_bar - first_bar + 1, bar_length)]
     melody = [MelodyNote(*n) for n in with_rests(line, start=line[0][0] // bar_length * bar_length)]
-    return melody, chords
+    return melody, chords, note
 
 
 def bars_and_chords(melody, chord_events, bar_length):

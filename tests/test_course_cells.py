@@ -94,21 +94,22 @@ def test_the_later_courses_djmodel_gets_one_line():
         lstm.djmodel(Tx=30, n_a=lstm.LSTM_cell, n_values=78)
 
 
-@pytest.mark.parametrize("groups, bars, phrases, length", [
-    (19, None, 5, None),  # the course's corpus: its chord groups 1-5
-    (57, None, 18, None),  # three times as long: a phrase for every third group, as the course
-    (4, None, 1, None),  # at least one phrase
-    (57, 7, None, 7),  # --bars with a corpus
-    (4, 20, None, 20),  # --bars longer than the corpus: its groups again from the first
+@pytest.mark.parametrize("groups, bars, asked, phrases, length", [
+    (19, None, None, 5, None),  # the course's corpus: its chord groups 1-5
+    (57, None, None, 5, None),  # three times as long: still five phrases, about 40 s
+    (4, None, None, 5, None),  # shorter: five phrases all the same, its groups again from the first
+    (57, None, 18, 18, None),  # the course's rule for a long corpus, on request (bench/quality.py)
+    (57, 7, None, None, 7),  # --bars with a corpus
+    (4, 20, None, None, 20),  # --bars longer than the corpus: its groups again from the first
 ])
-def test_a_piece_lasts_the_courses_phrases_or_its_bars(tmp_path, musical_data, capsys, groups, bars, phrases,
-                                                        length):
+def test_a_piece_lasts_five_phrases_or_its_bars(tmp_path, musical_data, capsys, groups, bars, asked, phrases,
+                                                 length):
     from data_utils import generate_music
 
     chords = [musical_data[0][0]] + [musical_data[0][1 + i % 18] for i in range(groups - 1)]
     model = FixedModel(np.arange(50) * 7 % 78)
     score = generate_music(model, dict(enumerate(sorted(set(" ".join(musical_data[1]).split())))), chords,
-                           out_path=tmp_path / "a.midi", bars=bars)
+                           out_path=tmp_path / "a.midi", bars=bars, phrases=asked)
     printed = capsys.readouterr().out
     if phrases:
         assert printed.count("Generated ") == phrases
@@ -116,3 +117,19 @@ def test_a_piece_lasts_the_courses_phrases_or_its_bars(tmp_path, musical_data, c
         assert labels == [str(i) for i in range(1, phrases + 1)]
     if length:
         assert (length - 1) * 4 < score.highestTime <= length * 4  # the last bar is the seventh
+
+
+@pytest.mark.parametrize("beats_per_bar, asked, length", [
+    (4, None, 5 * 16),  # five phrases of four bars: 50 whole notes would make 50 bars each
+    (3, None, 5 * 18),  # of 3/4: six bars, the whole bars that hold 16 quarter notes
+    (4, 2, None),  # phrases asked for last as long as their values: longer than five default ones
+])
+def test_a_default_phrase_lasts_at_most_sixteen_quarter_notes(tmp_path, musical_data, capsys, beats_per_bar,
+                                                             asked, length):
+    from data_utils import generate_music
+
+    model = FixedModel([0] * 50)
+    score = generate_music(model, {0: "C,4.000"}, musical_data[0], out_path=tmp_path / "a.midi",
+                           beats_per_bar=beats_per_bar, phrases=asked)
+    assert score.highestTime == length if length else score.highestTime > 5 * 16
+    assert capsys.readouterr().out.count("Generated ") == (asked or 5)

@@ -208,3 +208,59 @@ def test_fifty_thousand_notes_go_through_quickly():
     assert sum(map(len, (ps for _, _, ps in rest))) == sum(map(len, (ps for _, _, ps in events))) - len(melody)
     chords = harmony_events([rest], 4)
     assert all(a[0] + a[1] == b[0] for a, b in zip(chords, chords[1:]))
+
+
+# --- chord symbols that do not cover the piece give way to its parts --------------------
+
+def _choir(bars, symbol_bars):
+    """A melody of quarter notes (C5 E5 G5 E5 a bar) over an alto and a bass holding C major,
+    `bars` bars of 4/4, with an E-flat minor chord symbol at each of symbol_bars."""
+    from jazz_improv.events import Event
+    from jazz_improv.piece_files import Part, Texture
+
+    melody = [ev(4 * b + i, 1, pitch) for b in range(bars) for i, pitch in enumerate((72, 76, 79, 76))]
+    alto = [ev(4 * b, 4, 64) for b in range(bars)]
+    bass = [ev(4 * b, 4, 48) for b in range(bars)]
+    onsets = [4 * b for b in symbol_bars] + [4 * bars]
+    symbols = [Event(F(a), F(b - a), (63, 66, 70)) for a, b in zip(onsets, onsets[1:])]
+    parts = [Part("melody", melody, False), Part("alto", alto, False), Part("bass", bass, False)]
+    return Texture(parts, symbols, F(4), F(1), 1)
+
+
+def _harmony(texture):
+    from jazz_improv.corpus import Options
+    from jazz_improv.melody_and_chords import melody_and_harmony
+
+    _, chords, note_line = melody_and_harmony(texture, Options(), "piece.xml")
+    return {pitches for _, _, pitches in chords}, note_line
+
+
+def test_a_symbol_every_bar_is_the_harmony():
+    pitches, note_line = _harmony(_choir(40, range(40)))
+    assert pitches == {(63, 66, 70)} and note_line is None
+
+
+def test_a_symbol_every_fourth_bar_is_still_the_harmony():
+    pitches, note_line = _harmony(_choir(40, range(0, 40, 4)))
+    assert pitches == {(63, 66, 70)} and note_line is None
+
+
+def test_three_symbols_in_forty_bars_give_way_to_the_voices():
+    pitches, note_line = _harmony(_choir(40, (0, 20, 30)))
+    assert pitches and all(48 in p and 64 in p and 63 not in p for p in pitches)
+    assert note_line == ("piece.xml: 3 chord symbols for 40 bars, 20 bars without a new one: "
+                         "its chords are taken from its parts instead")
+
+
+def test_symbols_that_stop_halfway_give_way_to_the_voices():
+    # a symbol a bar for 20 bars, the last held for the 20 bars after: 20 times the usual stretch
+    pitches, note_line = _harmony(_choir(40, range(20)))
+    assert all(63 not in p for p in pitches)
+    assert note_line.startswith("piece.xml: 20 chord symbols for 40 bars, 21 bars without a new one")
+
+
+def test_sparse_symbols_stay_when_nothing_else_sounds():
+    texture = _choir(40, (0, 20, 30))
+    texture = texture._replace(parts=texture.parts[:1])
+    pitches, note_line = _harmony(texture)
+    assert pitches == {(63, 66, 70)} and note_line is None

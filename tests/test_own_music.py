@@ -237,3 +237,72 @@ def test_cli_a_piece_shorter_than_a_window_schoenberg_op19_no2(tmp_path):
                           "it is looped, as a tune is played chorus after chorus")
     assert "number of training examples: 60" in printed
     assert any(line.startswith("Generated ") for line in printed) and out.is_file()
+
+
+def test_monteverdi_takes_its_harmony_from_its_voices_not_four_stray_symbols(tmp_path, capsys):
+    """madrigal.3.1: 4 chord symbols in 96 bars (A minor held over 39 bars) give way to the five
+    voices, and every run says so, from the cache too."""
+    path = corpus.corpus_file("music21:monteverdi/madrigal.3.1")
+    assert path.name == "madrigal.3.1.mxl"  # not madrigal.3.10, which music21 matches too
+    for _ in range(2):  # read, then from the cache
+        solo = load_solo(path, cache_dir=tmp_path)
+        printed = capsys.readouterr().out
+        assert printed == (f"{path}: 4 chord symbols for 96 bars, 39.2 bars without a new one: "
+                           "its chords are taken from its parts instead\n")
+        distinct = {tuple(p.midi for p in c.pitches) for group in solo.chords for c in group}
+        assert len(distinct) > 20  # the four symbols would give four
+    assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+def test_cli_an_eight_bar_tune_is_looped_and_improvised_over(tmp_path):
+    tune = tmp_path / "eight.abc"
+    tune.write_text('X:1\nT:Eight bars\nM:4/4\nL:1/4\nK:F\n'
+                    '"F"A2 c2|"Bb"d2 B2|"F"A2 F2|"C7"G4|"F"A2 c2|"Bb"d2 f2|"C7"e2 G2|"F"F4|]\n')
+    out = tmp_path / "out" / "my_music.midi"
+    result = run_lstm("--midi", str(tune), "--epochs", "1", "--no-audio", "--out", str(out))
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert result.stdout.startswith("The corpus has 14 values, fewer than the 31 a training window needs: "
+                                    "it is looped")
+    assert result.stdout.count("Generated ") == 5 and out.is_file()
+
+
+def test_cli_a_folder_of_two_lead_sheets_plays_five_phrases(tmp_path):
+    """The course's rule would play 22 phrases (9.5 minutes) for these two tunes."""
+    import shutil
+
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    for name in ("leadSheet/fosterBrownHair", "leadSheet/berlinAlexandersRagtime"):
+        source = corpus.corpus_file(f"music21:{name}")
+        shutil.copy(source, folder / source.name)
+    out = tmp_path / "out" / "my_music.midi"
+    result = run_lstm("--midi", str(folder), "--epochs", "1", "--no-audio", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.splitlines()[-1] == "read 2 of 2 files" and "Traceback" not in result.stderr
+    assert result.stdout.count("Generated ") == 5
+    from music21 import converter
+
+    # five phrases of at most four bars each, though an untrained model's values are long
+    assert converter.parse(out).highestTime == 5 * 4 * 4
+
+
+def test_cli_ten_thousand_voices_print_no_library_warning(tmp_path):
+    """A bar of 10,000 voices, then a tune: music21's warnings about it never reach the user."""
+    steps = "CDEFGAB"
+    voices = "".join(f"<note><pitch><step>{steps[v % 7]}</step><octave>{4 + v % 2}</octave></pitch>"
+                     f"<duration>4</duration><voice>{v}</voice><type>whole</type></note>"
+                     "<backup><duration>4</duration></backup>" for v in range(1, 10_001))
+    bars = [f'<measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats>'
+            f'<beat-type>4</beat-type></time></attributes>{voices}</measure>']
+    for number in range(2, 14):
+        bars.append(f'<measure number="{number}">' + "".join(
+            f"<note><pitch><step>{steps[(number + i) % 7]}</step><octave>5</octave></pitch>"
+            "<duration>1</duration><voice>1</voice><type>quarter</type></note>" for i in range(4)) + "</measure>")
+    path = tmp_path / "voices.musicxml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><score-partwise version="3.1"><part-list>'
+                    '<score-part id="P1"><part-name>Voices</part-name></score-part></part-list>'
+                    f'<part id="P1">{"".join(bars)}</part></score-partwise>')
+    out = tmp_path / "out" / "my_music.midi"
+    result = run_lstm("--midi", str(path), "--epochs", "1", "--no-audio", "--out", str(out))
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert out.is_file()
