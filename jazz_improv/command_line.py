@@ -135,6 +135,19 @@ class OutputFiles(NamedTuple):
     report: Path
 
 
+# The files every run names the same, beside its MIDI file; the others take --out's name.
+FIXED_NAMES = {"snippet": "training_snippet.wav", "loss": "loss.png", "weights": "djmodel.weights.h5",
+               "vocabulary": "vocabulary.json", "report": "report.json"}
+NAMED_SUFFIXES = (".mid", ".midi", ".wav", ".png", *(f".{kind}" for kind in AUDIO_FORMATS))
+
+
+def is_output_name(name):
+    """True for the name of a file that a run of lstm.py may write: the only names a killed
+    run's journal may list (safe_files.OutputRun)."""
+    return name in FIXED_NAMES.values() or (Path(name).suffix.lower() in NAMED_SUFFIXES
+                                            and len(Path(name).stem) > 0)
+
+
 OUTPUT_DESCRIPTIONS = {"midi": "music", "wav": "music's audio", "converted": "converted audio",
                        "roll": "piano roll", "snippet": "training snippet", "loss": "training curve",
                        "weights": "model's weights", "vocabulary": "vocabulary", "report": "report"}
@@ -150,9 +163,7 @@ def output_files(args):
     files = OutputFiles(
         midi=midi, wav=midi.with_suffix(".wav"),
         converted=midi.with_suffix(f".{args.audio_format}") if args.audio_format != "wav" else None,
-        roll=midi.with_suffix(".png"), snippet=folder / "training_snippet.wav", loss=folder / "loss.png",
-        weights=folder / "djmodel.weights.h5", vocabulary=folder / "vocabulary.json",
-        report=folder / "report.json")
+        roll=midi.with_suffix(".png"), **{name: folder / file_name for name, file_name in FIXED_NAMES.items()})
     skipped = set()
     if args.no_audio:
         skipped |= {"wav", "converted", "snippet"}
@@ -245,7 +256,7 @@ def begin_run(module_name, written, outdated=()):
         return _Unguarded()
     from jazz_improv.safe_files import OutputRun
 
-    run = OutputRun(written, removed=outdated)
+    run = OutputRun(written, removed=outdated, ours=is_output_name)
     sys.excepthook = functools.partial(_one_line_errors, run=run)
     atexit.register(run.roll_back)  # a run that ends without commit() ends as it began
     return run

@@ -17,18 +17,23 @@ import io
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
+import uuid
 import warnings
 from functools import lru_cache
 from pathlib import Path
 
-JOURNAL = ".lstm-run"  # hidden folder beside the outputs: the versions a run replaces
-LOCK = ".lstm-run.lock"  # the folder's lock, held while a run writes there
-READY = "outputs.json"  # written last into the journal: the run may have replaced files
+# The journal: a hidden folder beside the outputs, with the versions a run replaces and a
+# manifest; named so that no user's folder is taken for it.
+JOURNAL = ".lstm.py-journal"
+JOURNAL_FORMAT = "lstm.py output journal"
+JOURNAL_VERSION = 1
+MANIFEST = "manifest.json"
+PARTIAL = ".partial"  # a journal being built, renamed into place when whole
+LOCK = ".lstm.py-journal.lock"  # the folder's lock, held while a run writes there
 RESTORING = ".restore_"  # a version being put back (shaped like a temporary file, see below)
-MAX_JOURNAL_BYTES = 64 << 10  # the journal's list of a run's output names
+MAX_JOURNAL_BYTES = 64 << 10  # the manifest
 
 
 class TooLarge(ValueError):
@@ -129,6 +134,14 @@ def write_atomically(path, write):
         raise
 
 
+class ForeignJournal(OSError):
+    """The output folder holds a journal this program cannot verify: left alone."""
+
+
+def _journal_digest(content):
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 class OutputRun:
     """The files one run writes into one folder, kept consistent as a set.
 
@@ -136,17 +149,27 @@ class OutputRun:
         paths -- the run's output files, all in one folder
         removed -- files in that folder that an earlier run wrote and this one does not: removed
                    at the start, and put back if the run fails
-    Raises OutputFolderBusy when another run holds the folder, OSError when it cannot be
-    created or locked.
+        ours -- name -> True for the names of files a run of this program may write (a killed
+                run's journal may list only those); default: the names of paths and removed
+    The journal is a folder of hard links to the versions the run replaces, with a manifest
+    (format, version, the run's id, each name with the sha256 of its previous version or
+    None when it had none, and the sha256 of all that). It is built under a temporary name
+    and renamed into place whole. A run restores or removes only the names a verified
+    manifest lists, each a file of its own outputs, and a version only if its sha256 matches.
+    Raises OutputFolderBusy when another run holds the folder, ForeignJournal when its journal
+    cannot be verified, OSError when it cannot be created or locked.
     """
 
-    def __init__(self, paths, removed=()):
+    def __init__(self, paths, removed=(), ours=None):
         self.paths = [Path(p) for p in paths]
         self.removed = [Path(p) for p in removed if Path(p).is_file() and not Path(p).is_symlink()]
         self.folder = self.paths[0].parent
         self.journal = self.folder / JOURNAL
+        names = {p.name for p in self.paths + self.removed}
+        self._ours = ours or names.__contains__
         self._created = not self.folder.exists()
         self._lock = None
+        self._versions = {}  # name -> sha256 of the version before the run, or None
         from filelock import FileLock, Timeout  # here, so that importing this module stays light
 
         try:
@@ -157,11 +180,7 @@ class OutputRun:
                 lock.acquire()
             self._lock = lock
             self._recover()
-            self.journal.mkdir()
-            for path in self.paths + self.removed:
-                if path.is_file():
-                    os.link(path, self.journal / path.name)
-            (self.journal / READY).write_text(json.dumps([p.name for p in self.paths + self.removed]))
+            self._write_journal()
             for path in self.removed:
                 path.unlink()
         except Timeout:
@@ -171,44 +190,98 @@ class OutputRun:
             self._release()
             if self._created and self.folder.is_dir() and not any(self.folder.iterdir()):
                 self.folder.rmdir()
+            if isinstance(error, ForeignJournal):
+                raise
             if isinstance(error, OSError):
                 raise _named_error(error, error.filename or self.journal) from None
             raise
 
+    def _write_journal(self):
+        """Link the current versions into a new journal and rename it into place, whole."""
+        building = Path(tempfile.mkdtemp(prefix=f"{JOURNAL}-", suffix=PARTIAL, dir=self.folder))
+        for path in self.paths + self.removed:
+            if path.is_file() and not path.is_symlink():
+                os.link(path, building / path.name)
+                self._versions[path.name] = hash_file(building / path.name)
+            else:
+                self._versions[path.name] = None
+        content = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "run": uuid.uuid4().hex,
+                   "files": self._versions}
+        (building / MANIFEST).write_text(json.dumps({"content": content, "sha256": _journal_digest(content)}))
+        os.rename(building, self.journal)
+
+    def _verified_manifest(self):
+        """{name: sha256 or None} of the journal's manifest; ForeignJournal unless it checks out."""
+        try:
+            entry = read_untrusted_json(self.journal / MANIFEST, MAX_JOURNAL_BYTES)
+            content = entry["content"]
+            files = content["files"]
+            if (entry["sha256"] != _journal_digest(content) or content["format"] != JOURNAL_FORMAT
+                    or content["version"] != JOURNAL_VERSION or not isinstance(files, dict)):
+                raise ValueError
+            for name, digest in files.items():
+                if (Path(name).name != name or name in (".", "..") or not self._ours(name)
+                        or not (digest is None or isinstance(digest, str))):
+                    raise ValueError
+            return files
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ForeignJournal(errno.EEXIST, "not a journal of lstm.py that checks out; nothing in the "
+                                 "folder was changed: look inside it, then move it away",
+                                 str(self.journal)) from None
+
     def _recover(self):
-        """Undo what a killed run left: its half-replaced files and its temporary files."""
+        """Undo what a killed run left: its half-replaced files, its temporary files, a journal
+        it was still building."""
+        for leftover in self.folder.glob(f"{JOURNAL}-*{PARTIAL}"):
+            # nothing was replaced before the journal was in place: its links only go
+            if leftover.is_dir() and not leftover.is_symlink():
+                for entry in leftover.iterdir():
+                    if entry.name == MANIFEST or (self._ours(entry.name) and entry.is_file()):
+                        entry.unlink()
+                with contextlib.suppress(OSError):
+                    leftover.rmdir()
         names = []
-        ready = self.journal / READY
-        if ready.is_file():
-            try:
-                listed = read_untrusted_json(ready, MAX_JOURNAL_BYTES)
-                names = [n for n in listed if isinstance(n, str) and "/" not in n] if isinstance(listed, list) else []
-            except ValueError:
-                pass
-            self._put_back(names)
+        if self.journal.exists() or self.journal.is_symlink():
+            if not self.journal.is_dir() or self.journal.is_symlink():
+                raise ForeignJournal(errno.EEXIST, "in the way of lstm.py's journal; nothing in the folder "
+                                     "was changed: move it away", str(self.journal))
+            versions = self._verified_manifest()
+            self._put_back(versions)
+            names = list(versions)
+            self._remove_journal(versions)
         self._clean_up(names)
 
+    def _remove_journal(self, versions):
+        for name in [*versions, MANIFEST]:
+            (self.journal / name).unlink(missing_ok=True)
+        self.journal.rmdir()  # anything else in it is not ours: it stays, and the journal with it
+
     def _clean_up(self, more_names=()):
-        shutil.rmtree(self.journal, ignore_errors=True)
         targets = {p.name for p in self.paths} | set(more_names)
         for leftover in self.folder.iterdir():
             if _is_temporary(leftover.name, targets) and leftover.is_file():
                 leftover.unlink()
 
-    def _put_back(self, names):
-        """Put the journal's versions back. The journal keeps them until it is removed, so a
-        roll-back cut short is finished by the next run, never half-undone."""
-        for name in names:
+    def _put_back(self, versions):
+        """Put back the versions before the run ({name: sha256 or None}). The journal keeps
+        them until it is removed, so a roll-back cut short is finished by the next run, never
+        half-undone. A version whose bytes no longer match its sha256 is not put back."""
+        for name, digest in versions.items():
             backup, target = self.journal / name, self.folder / name
-            if backup.is_file() and target.is_file() and os.path.samefile(backup, target):
+            if digest is None:
+                if target.is_file() and not target.is_symlink():
+                    target.unlink()  # the run made it: it was not there before
+                continue
+            if not backup.is_file() or backup.is_symlink():
+                continue
+            if target.is_file() and os.path.samefile(backup, target):
                 continue  # the run never replaced it
-            if backup.is_file():
-                restoring = self.folder / f"{RESTORING}-{name}"
-                restoring.unlink(missing_ok=True)
-                os.link(backup, restoring)
-                os.replace(restoring, target)
-            elif target.is_file():
-                target.unlink()  # the run made it: it was not there before
+            if hash_file(backup) != digest:
+                continue
+            restoring = self.folder / f"{RESTORING}-{name}"
+            restoring.unlink(missing_ok=True)
+            os.link(backup, restoring)
+            os.replace(restoring, target)
 
     def _release(self):
         """Remove the lock file while still holding the lock, then let go. A run that finds the
@@ -221,7 +294,9 @@ class OutputRun:
 
     def commit(self):
         """The run succeeded: keep its files, forget the previous versions, unlock."""
-        shutil.rmtree(self.journal, ignore_errors=True)
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                self._remove_journal(self._versions)
         self._release()
 
     def roll_back(self):
@@ -229,7 +304,8 @@ class OutputRun:
         if self._lock is None:
             return
         try:
-            self._put_back([p.name for p in self.paths + self.removed])
+            self._put_back(self._versions)
+            self._remove_journal(self._versions)
             self._clean_up()
             if self._created and [p.name for p in self.folder.iterdir()] == [LOCK]:
                 self._release()

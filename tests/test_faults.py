@@ -30,7 +30,7 @@ from conftest import ENV, PREVIOUS_RUN, ROOT, LstmProcess, run_lstm, shared_run
 OUTPUTS = ["my_music.midi", "my_music.wav", "my_music.png", "training_snippet.wav", "loss.png",
            "djmodel.weights.h5", "vocabulary.json", "report.json"]
 AUDIO_OUTPUTS = {"my_music.wav", "training_snippet.wav"}
-JOURNAL = ".lstm-run"
+from jazz_improv.safe_files import JOURNAL  # noqa: E402
 COURSE_LINES = ["shape of X: (60, 30, 78)", "number of training examples: 60",
                 "Tx (length of sequence): 30", "total # of unique values: 78", "Shape of Y: (30, 60, 78)"]
 
@@ -501,6 +501,85 @@ def test_a_failed_run_puts_back_what_it_removed(tmp_path, world):
     result = run("--midi", tmp_path / "bad.mid", "--no-audio", "--out", world / "my_music.midi")
     assert "bad.mid" in assert_one_line_error(result)  # found while reading, after the removal
     assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# the journal is ours alone: a run removes or restores only its own outputs
+
+
+def test_a_users_folder_named_like_the_old_journal_is_left_alone(tmp_path, world):
+    """A folder .lstm-run of the user's, even one whose outputs.json names the user's thesis."""
+    (world / ".lstm-run").mkdir()
+    (world / ".lstm-run" / "notes.txt").write_text("the user's notes\n")
+    (world / ".lstm-run" / "outputs.json").write_text('["thesis.tex"]')
+    (world / "thesis.tex").write_text("\\documentclass{article}\n")
+    before = snapshot(world)
+    result = run("--epochs", 1, "--no-audio", "--out", world / "other.midi")
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    after = snapshot(world)
+    assert {name: after[name] for name in before if name.startswith((".lstm-run", "thesis"))} == \
+           {name: before[name] for name in before if name.startswith((".lstm-run", "thesis"))}
+
+
+def forge_journal(folder, files, digest=None, **changes):
+    """A journal in lstm.py's format listing files ({name: sha256 or None}); with digest, that
+    sha256 in place of the manifest's own."""
+    from jazz_improv import safe_files
+
+    content = {"format": safe_files.JOURNAL_FORMAT, "version": safe_files.JOURNAL_VERSION,
+               "run": "0" * 32, "files": files, **changes}
+    (folder / JOURNAL).mkdir()
+    own = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    (folder / JOURNAL / safe_files.MANIFEST).write_text(json.dumps({"content": content, "sha256": digest or own}))
+
+
+@pytest.mark.parametrize("files, digest, changes", [
+    ({"thesis.tex": None}, None, {}),  # a name that no run writes
+    ({"../thesis.tex": None}, None, {}),  # a path out of the folder
+    ({"my_music.midi": None}, "0" * 64, {}),  # a manifest that does not check out
+    ({"my_music.midi": None}, None, {"version": 99}),  # a format it does not know
+])
+def test_a_journal_that_does_not_check_out_changes_nothing(tmp_path, world, files, digest, changes):
+    (world / "thesis.tex").write_text("the user's\n")
+    forge_journal(world, files, digest, **changes)
+    before = snapshot(tmp_path)
+    started = time.monotonic()
+    result = run("--epochs", 1, "--no-audio", "--out", world / "my_music.midi")
+    line = assert_one_line_error(result)
+    assert line == (f"lstm.py: error: {world / JOURNAL}: not a journal of lstm.py that checks out; nothing in "
+                    "the folder was changed: look inside it, then move it away")
+    assert time.monotonic() - started < 30  # before any training
+    assert snapshot(tmp_path) == before
+
+
+def test_a_journal_restores_only_versions_whose_bytes_check_out(tmp_path, world):
+    """A killed run's journal, one of its versions changed since: that one is not put back."""
+    from jazz_improv import safe_files
+
+    names = ["my_music.midi", "report.json"]
+    before = snapshot(world)
+    run_in_folder = safe_files.OutputRun([world / name for name in names])
+    for name in names:
+        safe_files.write_atomically(world / name, lambda temporary: Path(temporary).write_text("new"))
+    run_in_folder._release()  # as kill -9 leaves it: journal in place, new files written
+    os.unlink(world / JOURNAL / "report.json")
+    (world / JOURNAL / "report.json").write_text("forged")
+    safe_files.OutputRun([world / name for name in names]).commit()  # the next run
+    after = snapshot(world)
+    assert after["my_music.midi"] == before["my_music.midi"]  # put back
+    assert (world / "report.json").read_text() == "new"  # its version did not check out
+    assert JOURNAL not in after
+
+
+def test_a_journal_cut_short_while_being_built_is_removed_and_changes_nothing(tmp_path, world):
+    from jazz_improv import safe_files
+
+    before = snapshot(world)
+    partial = world / f"{JOURNAL}-abcd1234{safe_files.PARTIAL}"
+    partial.mkdir()
+    os.link(world / "my_music.midi", partial / "my_music.midi")
+    safe_files.OutputRun([world / "my_music.midi"]).commit()
+    assert snapshot(world) == before
 
 
 # kill -9 in the middle of a roll-back: the first file is back, the others not yet
