@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from jazz_improv.console import InputError, describe, native_stderr_muted, printable, quiet_libraries
-from jazz_improv.limits import DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_WINDOWS
+from jazz_improv.limits import (CORPUS_PATH, CORPUS_SUFFIXES, DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_WINDOWS,
+                                MUSIC21_PREFIX)
 
 PROGRAM = "lstm.py"
 
@@ -225,11 +226,48 @@ def _output_problem(args):
         seen[key] = what
         if path.is_dir():
             return f"{path}: a folder is in the way of the {what}; move it or choose another --out"
+    for path in written:
+        source = next((source for source in _input_files(args) if _same_file(path, source)), None)
+        if source is not None:
+            return (f"--out {out}: the {OUTPUT_DESCRIPTIONS[_name_of(files, path)]} would replace {source}, "
+                    "which this run reads; choose another --out")
     folder = Path(os.path.abspath(files.midi.parent))
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         return f"--out {out}: cannot write in {existing}; choose another --out"
     return None
+
+
+def _input_files(args):
+    """The files a run reads that an output could replace: the corpus's (a folder's files, not
+    music21's), the weights it loads and their vocabulary."""
+    found = []
+    for item in args.midi or [CORPUS_PATH]:
+        item = Path(item)
+        if str(item).startswith(MUSIC21_PREFIX):
+            continue
+        if item.is_dir():
+            with contextlib.suppress(OSError):
+                found += [p for p in item.iterdir() if p.suffix.lower() in CORPUS_SUFFIXES]
+        else:
+            found.append(item)
+    if args.load_weights:
+        found += [Path(args.load_weights), Path(args.load_weights).with_name(FIXED_NAMES["vocabulary"])]
+    return found
+
+
+def _same_file(path, other):
+    """True when two names lead to one file (links followed), or would."""
+    if os.path.normcase(os.path.realpath(path)) == os.path.normcase(os.path.realpath(other)):
+        return True
+    try:
+        return os.path.samefile(path, other)  # hard links
+    except OSError:
+        return False
+
+
+def _name_of(files, path):
+    return next(name for name, value in files._asdict().items() if value == path)
 
 
 def _input_problem(args):

@@ -30,20 +30,17 @@ from music21 import note
 from jazz_improv import corpus_cache, course_preset
 from jazz_improv.console import InputError, cannot_read, native_stderr_muted, printable
 from jazz_improv.events import Event, MelodyNote
-from jazz_improv.limits import MAX_NOTES
+from jazz_improv.limits import CORPUS_PATH, CORPUS_SUFFIXES, MAX_NOTES, MUSIC21_PREFIX
 from jazz_improv.melody_and_chords import bars_and_chords, in_section, melody_and_harmony
 from jazz_improv.music_rules import measure_grammar
 from jazz_improv.piece_files import textures
 from jazz_improv.safe_files import sha256_of
 
-CORPUS_PATH = Path("data/original_metheny.mid")
 CORPUS_URL = "https://raw.githubusercontent.com/jisungk/deepjazz/master/midi/original_metheny.mid"
 CORPUS_SHA256 = course_preset.METHENY_SHA256
-MUSIC21_PREFIX = "music21:"  # --midi music21:NAME reads a piece of music21's bundled corpus
 WHAT_TO_DO = f"put the corpus at {CORPUS_PATH} or pass --midi PATH"
-CORPUS_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc")
 RICHEST_FIRST = (".mxl", ".musicxml", ".xml", ".mid", ".midi", ".abc")  # a piece found in several formats
-CACHE_DIR = Path("data/.cache")
+CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / ".cache"  # the project's, wherever a run starts
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,13 @@
 """Every bound on what a run reads or makes, in one place, so that messages and README agree."""
 
+from pathlib import Path
+
+# What a corpus may be: the course's file (downloaded if missing), files with these suffixes
+# or a folder of them, or music21:NAME, a piece of music21's bundled corpus.
+CORPUS_PATH = Path("data/original_metheny.mid")
+CORPUS_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc")
+MUSIC21_PREFIX = "music21:"
+
 # Training windows of 30 values: (2,000, 30, n_values) float32 arrays are 240 kB per value for X,
 # as much for Y.
 MAX_WINDOWS = 2_000

@@ -265,6 +265,37 @@ def test_an_out_name_that_collides_is_refused_before_any_work(tmp_path, world, o
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("case", ["corpus file", "file in a corpus folder", "through a link", "hard link",
+                                  "loaded vocabulary"])
+def test_an_output_never_replaces_an_input(tmp_path, world, tune, case):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    shutil.copy(tune, songs / "song.mid")
+    corpus, out, flags = songs / "song.mid", songs / "song.mid", []
+    if case == "file in a corpus folder":
+        corpus = songs
+    elif case == "through a link":
+        (tmp_path / "link.mid").symlink_to(songs / "song.mid")
+        out = tmp_path / "link.mid"
+    elif case == "hard link":
+        os.link(songs / "song.mid", tmp_path / "same.mid")
+        out = tmp_path / "same.mid"
+    elif case == "loaded vocabulary":  # its piano roll's name: vocabulary.png; --out vocabulary.json is no MIDI
+        shutil.copy(world / "vocabulary.json", songs / "song.json")
+        os.link(songs / "song.json", songs / "vocabulary.json")
+        shutil.copy(world / "djmodel.weights.h5", songs / "djmodel.weights.h5")
+        (songs / "report.json").symlink_to(songs / "vocabulary.json")  # the report would go through it
+        flags = ["--load-weights", songs / "djmodel.weights.h5"]
+        out = songs / "mine.midi"
+    before = snapshot(tmp_path)
+    started = time.monotonic()
+    result = run("--midi", corpus, "--epochs", 1, "--no-audio", *flags, "--out", out, timeout=120)
+    line = assert_one_line_error(result)
+    assert "which this run reads; choose another --out" in line
+    assert result.stdout == "" and time.monotonic() - started < 20  # before any work
+    assert snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize("name", OUTPUTS)
 def test_a_folder_in_the_way_of_an_output_is_refused(tmp_path, world, name):
     (world / name).unlink()
