@@ -271,8 +271,11 @@ def _name_of(files, path):
 
 
 def _input_problem(args):
-    if args.load_weights and not os.path.isfile(args.load_weights):
-        return (f"--load-weights {args.load_weights}: file not found; it takes "
+    from jazz_improv.safe_files import not_a_regular_file
+
+    problem = args.load_weights and not_a_regular_file(args.load_weights)
+    if problem:
+        return (f"--load-weights {printable(args.load_weights)}: {problem}; it takes "
                 "output/djmodel.weights.h5 from an earlier run")
     return None
 

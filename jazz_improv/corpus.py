@@ -34,7 +34,7 @@ from jazz_improv.limits import CORPUS_PATH, CORPUS_SUFFIXES, MAX_NOTES, MUSIC21_
 from jazz_improv.melody_and_chords import bars_and_chords, in_section, melody_and_harmony
 from jazz_improv.music_rules import measure_grammar
 from jazz_improv.piece_files import textures
-from jazz_improv.safe_files import sha256_of
+from jazz_improv.safe_files import not_a_regular_file, sha256_of
 
 CORPUS_URL = "https://raw.githubusercontent.com/jisungk/deepjazz/master/midi/original_metheny.mid"
 CORPUS_SHA256 = course_preset.METHENY_SHA256
@@ -219,10 +219,9 @@ def _read_files(jobs, options):
 
 
 def _file_digest(path):
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a MIDI file")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
+    problem = not_a_regular_file(path)
+    if problem:
+        raise InputError(f"{path}: {problem}")
     try:
         return sha256_of(path)
     except OSError as error:

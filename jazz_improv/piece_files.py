@@ -6,8 +6,10 @@ MusicXML and ABC are read by music21; an ABC file of several tunes gives one pie
 Each piece comes with its metre, its chord symbols and where its bars start.
 """
 
+import contextlib
 import io
 import math
+import os
 import re
 import zipfile
 from bisect import bisect_right
@@ -21,8 +23,8 @@ from music21 import converter, harmony, instrument, meter, note, percussion, str
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import Event, is_midi_pitch, quantize
-from jazz_improv.limits import (MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS, MAX_METRE_NUMBER,
-                                MAX_PIECE_QUARTERS)
+from jazz_improv.limits import (MAX_ABC_TUNES, MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS,
+                                MAX_METRE_NUMBER, MAX_MIDI_BYTES, MAX_PIECE_QUARTERS, MAX_SCORE_BYTES)
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -155,17 +157,53 @@ def _midi_failure(error):
     return text.splitlines()[0][:80] if text else type(error).__name__
 
 
+def _variable_int(infile):
+    """A MIDI file's variable-length number, of at most the 4 bytes the standard allows (mido
+    reads any number of them, and a run of a million grows one integer a million times)."""
+    value = 0
+    for _ in range(4):
+        byte = mido.midifiles.midifiles.read_byte(infile)
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    raise ValueError("a variable-length number longer than 4 bytes")
+
+
+@contextlib.contextmanager
+def _standard_variable_ints():
+    """mido, reading with _variable_int while the block runs."""
+    module = mido.midifiles.midifiles
+    original, module.read_variable_int = module.read_variable_int, _variable_int
+    try:
+        yield
+    finally:
+        module.read_variable_int = original
+
+
+def _read_bounded(path, limit):
+    """A file's bytes, at most limit of them (InputError beyond, before reading them)."""
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            data = file.read(limit + 1) if size <= limit else b""
+    except OSError as error:
+        raise cannot_read(path, error) from None
+    if size > limit or len(data) > limit:
+        raise InputError(f"{path}: {max(size, len(data)) / 2**20:.1f} MB, larger than the "
+                         f"{limit >> 20} MB a piece's file may be")
+    return data
+
+
 def read_midi(path):
     """(ticks per quarter note, [MidiTrack]) of a Standard MIDI File, read by mido.
 
-    Raises InputError naming the file when it cannot be read or is not MIDI with timing in beats.
+    Raises InputError naming the file when it cannot be read, is larger than MAX_MIDI_BYTES or
+    is not MIDI with timing in beats.
     """
+    data = _read_bounded(path, MAX_MIDI_BYTES)
     try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise cannot_read(path, error) from None
-    try:
-        midi_file = mido.MidiFile(file=io.BytesIO(data), clip=True)
+        with _standard_variable_ints():
+            midi_file = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except Exception as error:  # mido reports bad bytes as OSError, EOFError, ValueError, KeyError ...
         raise InputError(f"{path}: not a readable MIDI file ({_midi_failure(error)})") from None
     ticks_per_quarter = midi_file.ticks_per_beat
@@ -357,21 +395,44 @@ def _numbers_problem(data, suffix):
     return None
 
 
+def _unpacked(path, archive):
+    """The MusicXML of an .mxl archive, [bytes], its members' sizes checked before unpacking and
+    counted again as they unpack (a zip's stated sizes may lie): InputError past MAX_SCORE_BYTES."""
+    members = [m for m in archive.infolist() if m.filename.lower().endswith((".xml", ".musicxml"))
+               and not m.filename.startswith("META-INF")]
+    budget = MAX_SCORE_BYTES
+    too_large = InputError(f"{path}: unpacks to more than the {MAX_SCORE_BYTES >> 20} MB a piece's file may be")
+    if sum(m.file_size for m in members) > budget:
+        raise too_large
+    unpacked = []
+    for member in members:
+        with archive.open(member) as file:
+            data = file.read(budget + 1)
+        budget -= len(data)
+        if budget < 0:
+            raise too_large
+        unpacked.append(data)
+    return unpacked
+
+
 def _file_numbers_problem(path):
-    """_numbers_problem of a MusicXML file (the XML inside a compressed .mxl) or an ABC file."""
+    """_numbers_problem of a MusicXML file (the XML inside a compressed .mxl) or an ABC file,
+    read within MAX_SCORE_BYTES; an ABC file of more than MAX_ABC_TUNES tunes is a problem too."""
     suffix = Path(path).suffix.lower()
-    try:
-        if suffix == ".mxl":
-            with zipfile.ZipFile(path) as archive:
-                return next(filter(None, (_numbers_problem(archive.read(member), ".xml")
-                                          for member in archive.namelist()
-                                          if member.lower().endswith((".xml", ".musicxml"))
-                                          and not member.startswith("META-INF"))), None)
-        return _numbers_problem(Path(path).read_bytes(), suffix)
-    except OSError as error:
-        raise cannot_read(path, error) from None
-    except zipfile.BadZipFile:
-        return None  # music21 says what is wrong with it
+    data = _read_bounded(path, MAX_SCORE_BYTES)
+    if suffix == ".mxl":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unpacked = _unpacked(path, archive)
+        except InputError:
+            raise
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError,
+                RuntimeError, OSError):
+            return None  # music21 says what is wrong with it
+        return next(filter(None, (_numbers_problem(xml, ".xml") for xml in unpacked)), None)
+    if suffix == ".abc" and len(re.findall(rb"(?m)^X:", data)) > MAX_ABC_TUNES:
+        return f"more than {MAX_ABC_TUNES:,} tunes (at most {MAX_ABC_TUNES:,} are read from one file)"
+    return _numbers_problem(data, suffix)
 
 
 def _bounds_problem(texture):

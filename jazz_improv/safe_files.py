@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import uuid
@@ -60,6 +61,27 @@ def hash_file(path):
     return digest.hexdigest()
 
 
+def not_a_regular_file(path):
+    """None for a regular file (links followed); else what path is, in a few words."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a loop of symbolic links"
+        if error.errno == errno.ENOENT:
+            return "a symbolic link to nothing" if os.path.islink(path) else "file not found"
+        return os.strerror(error.errno) if error.errno else type(error).__name__
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "a pipe, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    return "not a regular file"
+
+
 def read_untrusted_json(path, max_bytes):
     """The JSON value in a file we did not write ourselves, read within bounds.
 
@@ -68,8 +90,10 @@ def read_untrusted_json(path, max_bytes):
     too deep included), and OSError when it cannot be read.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    problem = not_a_regular_file(path)
+    if problem:
+        code = errno.ENOENT if problem == "file not found" else errno.EINVAL
+        raise FileNotFoundError(code, problem, str(path))
     with open(path, "rb") as file:
         text = file.read(max_bytes + 1)
     if len(text) > max_bytes:

@@ -3,6 +3,7 @@ vocabulary they stand for (vocabulary.json: the values, the corpus melody's regi
 pitch-class counts, the corpus files' sha256), which is checked before anything is built from it.
 """
 
+import errno
 import json
 import warnings
 from pathlib import Path
@@ -39,7 +40,9 @@ def load_vocabulary(path):
         values, register = entry["values"], entry["register"]
         # Vocabularies from before the counts have a list of the classes alone.
         counts, classes = entry.get("pitch_class_counts"), entry.get("pitch_classes")
-    except FileNotFoundError:
+    except FileNotFoundError as error:
+        if error.errno != errno.ENOENT:  # a folder, a pipe, a device ...
+            raise InputError(f"{path}: {error.strerror}; the vocabulary is a file written with the weights") from None
         raise InputError(f"{path}: no vocabulary file beside the weights (it is written with them)") from None
     except OSError as error:
         raise cannot_read(path, error) from None

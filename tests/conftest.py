@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,7 @@ class LstmProcess:
                 _warm_server = _WarmServer()
             self._popen = None
             self.pid = _warm_server.spawn(self.args, cwd, dict(env), self._stdout, self._stderr, script)
+        self.started_at = time.monotonic()  # the run's own time starts here, not the server's
         self.returncode = None
 
     def poll(self):
@@ -166,7 +168,9 @@ class LstmProcess:
         finally:
             stdout, stderr = self.output()
             shutil.rmtree(self._folder, ignore_errors=True)
-        return subprocess.CompletedProcess(["lstm.py", *self.args], self.returncode, stdout, stderr)
+        done = subprocess.CompletedProcess(["lstm.py", *self.args], self.returncode, stdout, stderr)
+        done.seconds = time.monotonic() - self.started_at  # how long the run took, from its start
+        return done
 
 
 def run_lstm(*args, cwd=ROOT, timeout=240, env=None, fresh=False):

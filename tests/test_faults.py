@@ -930,3 +930,84 @@ def test_numbers_beyond_the_limits_are_one_line_at_once(tmp_path, kind, expected
     assert str(path) in line and expected in line, line
     assert time.monotonic() - began < 30
     assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# files whose size or shape would make reading them slow or huge: one line within seconds
+
+
+def crafted_file(tmp_path, kind):
+    if kind == "MIDI delta of 1 MB of 0xFF":
+        events = b"\xff" * 1_000_000 + b"\x7f\x90\x3c\x50\x60\x80\x3c\x00\x00\xff\x2f\x00"
+        path = tmp_path / "delta.mid"
+        path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0" + b"MTrk"
+                         + len(events).to_bytes(4, "big") + events)
+    elif kind == "sparse 2 GB MIDI":
+        path = tmp_path / "sparse.mid"
+        with open(path, "wb") as file:
+            file.write(midi_with_metre(4, 2))
+            file.truncate(2 << 30)  # a hole: 4 kB on disk
+    elif kind == ".mxl unpacking to 100 MB":
+        import zipfile
+
+        path = tmp_path / "bomb.mxl"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="score.xml"/>'
+                                                      "</rootfiles></container>")
+            archive.writestr("score.xml", b"<score-partwise>" + b" " * (100 << 20) + b"</score-partwise>")
+    else:  # 1,001 two-bar tunes
+        path = tmp_path / "tunes.abc"
+        path.write_text("".join(f"X:{i}\nT:tune {i}\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n\n" for i in range(1, 1002)))
+    return path
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("MIDI delta of 1 MB of 0xFF", "not a readable MIDI file (a variable-length number longer than 4 bytes)"),
+    ("sparse 2 GB MIDI", "2048.0 MB, larger than the 16 MB a piece's file may be"),
+    (".mxl unpacking to 100 MB", "unpacks to more than the 64 MB a piece's file may be"),
+    ("ABC of 1,001 tunes", "more than 1,000 tunes (at most 1,000 are read from one file)"),
+])
+def test_a_file_too_large_or_too_slow_to_read_is_one_line_at_once(tmp_path, kind, expected):
+    path = crafted_file(tmp_path, kind)
+    out = tmp_path / "out"
+    before = snapshot(tmp_path)
+    result = run("--midi", path, "--epochs", 1, "--out", out / "my_music.midi", timeout=60)
+    line = assert_one_line_error(result)
+    assert line == f"lstm.py: error: {path}: {expected}"
+    assert result.seconds < 15
+    assert snapshot(tmp_path) == before
+
+
+def test_a_folder_skips_what_is_not_a_file_everywhere(tmp_path, tune):
+    """A pipe, a folder named like a piece, a loop of links and a link to nothing: each skipped
+    with its cause, and never opened again (a pipe would hang the run)."""
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    shutil.copy(tune, songs / "ok.mid")
+    os.mkfifo(songs / "pipe.mid")
+    (songs / "folder.mid").mkdir()
+    (songs / "self.mid").symlink_to("self.mid")
+    (songs / "dangling.mid").symlink_to("nothing.mid")
+    result = run("--midi", songs, "--epochs", 1, "--no-audio", "--out", tmp_path / "out" / "my_music.midi",
+                 timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.splitlines() == [
+        f"skipped {songs / 'dangling.mid'}: a symbolic link to nothing",
+        f"skipped {songs / 'folder.mid'}: a folder, not a file",
+        f"skipped {songs / 'pipe.mid'}: a pipe, not a file",
+        f"skipped {songs / 'self.mid'}: a loop of symbolic links",
+        "read 1 of 5 files"]
+    assert (tmp_path / "out" / "djmodel.weights.h5").is_file()
+
+
+@pytest.mark.parametrize("what, make, expected", [
+    ("folder", lambda path: path.mkdir(), "a folder, not a file"),
+    ("pipe", lambda path: os.mkfifo(path), "a pipe, not a file"),
+    ("link to /dev/zero", lambda path: path.symlink_to("/dev/zero"), "a device, not a file"),
+])
+def test_load_weights_that_are_not_a_file_name_the_cause(tmp_path, what, make, expected):
+    weights = tmp_path / "djmodel.weights.h5"
+    make(weights)
+    result = run("--load-weights", weights, "--out", tmp_path / "out" / "my_music.midi", timeout=60)
+    line = assert_one_line_error(result)
+    assert line.startswith(f"lstm.py: error: --load-weights {weights}: {expected}; it takes ")
