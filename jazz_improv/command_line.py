@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from jazz_improv.console import InputError, describe, native_stderr_muted, printable, quiet_libraries
+from jazz_improv.console import (InputError, describe, native_stderr_muted, printable, quiet_libraries,
+                                 streams_that_never_fail)
 from jazz_improv.limits import (CORPUS_PATH, CORPUS_SUFFIXES, DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_WINDOWS,
                                 MUSIC21_PREFIX)
 
@@ -193,10 +194,18 @@ def settings(module_name):
     if module_name != "__main__":
         argv = []
     elif in_notebook():
-        argv = shlex.split(os.environ.get("LSTM_ARGS", ""))
+        try:
+            argv = shlex.split(os.environ.get("LSTM_ARGS", ""))
+        except ValueError as error:  # an unbalanced quote
+            command_line.error(f"LSTM_ARGS: {str(error).lower()}")
     else:
-        sys.excepthook = _one_line_errors
-        signal.signal(signal.SIGTERM, _terminate)
+        streams_that_never_fail()
+        received = []  # the signals that ended the run, as the hook will tell them
+        sys.excepthook = functools.partial(_one_line_errors, received=received)
+        signal.signal(signal.SIGINT, functools.partial(_interrupt, received=received))
+        for name in ENDING_SIGNALS:
+            if hasattr(signal, name):  # Windows has SIGTERM alone of these
+                signal.signal(getattr(signal, name), functools.partial(_terminate, received=received))
         quiet_libraries()
         argv = None
     args = command_line.parse_args(argv)
@@ -298,7 +307,7 @@ def begin_run(module_name, written, outdated=()):
     from jazz_improv.safe_files import OutputRun
 
     run = OutputRun(written, removed=outdated, ours=is_output_name)
-    sys.excepthook = functools.partial(_one_line_errors, run=run)
+    sys.excepthook = functools.partial(sys.excepthook, run=run)
     atexit.register(run.roll_back)  # a run that ends without commit() ends as it began
     return run
 
@@ -313,21 +322,42 @@ def corpus_options(args):
                    progression=parse_progression(args.chords) if args.chords is not None else None)
 
 
+# The signals that end a run as Ctrl-C does, the folder put back: SIGTERM (kill, timeout), the
+# terminal closing (SIGHUP), Ctrl-\\ (SIGQUIT) and the user's own signals.
+ENDING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, as sent by kill or timeout: stop as Ctrl-C does."""
+    """A signal of ENDING_SIGNALS: stop as Ctrl-C does."""
+
+    def __init__(self, signal_number=signal.SIGTERM):
+        super().__init__(signal_number)
+        self.signal_number = signal_number
 
 
-def _terminate(signal_number, frame):
-    raise Terminated
+def _terminate(signal_number, frame, received):
+    received.append(signal_number)
+    raise Terminated(signal_number)
 
 
-def _one_line_errors(kind, error, traceback, run=None):
+def _interrupt(signal_number, frame, received):
+    received.append(signal_number)
+    raise KeyboardInterrupt
+
+
+def _one_line_errors(kind, error, traceback, run=None, received=()):
     """sys.excepthook for the script: a person's error is one line, never a traceback.
 
     A run that had begun writing (begin_run) is rolled back before the process ends. Libraries
     call the hook too (h5py, for errors it cannot raise): anything but a person's error or an
     interrupt is printed as usual, and the run is rolled back at exit if it never commits.
+    After Ctrl-C or an ending signal (received), whatever error it became is that signal: a
+    library may turn the KeyboardInterrupt raised in its code into an error of its own.
     """
+    if received:
+        number = received[0]
+        kind, error = (KeyboardInterrupt, KeyboardInterrupt()) if number == signal.SIGINT else \
+            (Terminated, Terminated(number))
     if not issubclass(kind, (KeyboardInterrupt, OSError, InputError)):
         sys.__excepthook__(kind, error, traceback)
         return
@@ -337,7 +367,9 @@ def _one_line_errors(kind, error, traceback, run=None):
         except OSError:
             pass  # the next run finds the journal and finishes the roll-back
     if issubclass(kind, Terminated):
-        message, status = "terminated", 128 + signal.SIGTERM
+        number = getattr(error, "signal_number", signal.SIGTERM)
+        message = "terminated" if number == signal.SIGTERM else f"terminated by {signal.Signals(number).name}"
+        status = 128 + number
     elif issubclass(kind, KeyboardInterrupt):
         message, status = "interrupted", 130
     else:

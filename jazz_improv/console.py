@@ -39,6 +39,52 @@ def quiet_libraries():
             stream.reconfigure(errors="backslashreplace")
 
 
+class _Forgiving:
+    """A text stream whose reader may go (`| head -1`, a closed terminal): writing and flushing
+    never fail; once its file fails, what follows goes to the null device."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _broken(self):
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())  # the interpreter's last flush goes there too
+            os.close(null)
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):
+            self._broken()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._broken()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, reconfigure ...
+        return getattr(self._stream, name)
+
+
+def streams_that_never_fail():
+    """For a script: standard streams that a closed or broken reader cannot turn into a failed
+    run. A closed descriptor 0, 1 or 2 (`2>&-`) is opened on the null device first, so that no
+    file the run opens takes its number (a library's log would write into it)."""
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
+    sys.stdout, sys.stderr = _Forgiving(sys.stdout), _Forgiving(sys.stderr)
+
+
 def describe(error):
     """One line for an error; an OSError names its file and the system's reason."""
     if isinstance(error, OSError) and error.strerror:

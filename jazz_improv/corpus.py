@@ -175,9 +175,11 @@ def _progress(done, total, out):
 
 
 def _ignore_ctrl_c():
-    """In a reading worker: Ctrl-C reaches the whole process group, and the main process alone
-    answers it (one line), stopping the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """In a reading worker: Ctrl-C (and the terminal closing, Ctrl-\\) reaches the whole process
+    group, and the main process alone answers it (one line), stopping the workers at once."""
+    for name in ("SIGINT", "SIGHUP", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def _read_files(jobs, options):
@@ -213,8 +215,12 @@ def _read_files(jobs, options):
             except BrokenProcessPool:  # a worker killed (out of memory, a signal) takes its file along
                 results[index] = InputError(f"{jobs[index][0]}: its reader stopped (out of memory?)")
             _progress(done, len(jobs), sys.stderr)
-    finally:
-        pool.shutdown(cancel_futures=True)
+    except BaseException:  # Ctrl-C, a signal: the workers stop now, not after their files
+        for worker in list((pool._processes or {}).values()):
+            worker.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return results
 
 

@@ -450,7 +450,10 @@ def test_a_drums_only_corpus_with_a_melody_part_is_one_line(tmp_path):
 @pytest.mark.parametrize("sent, status, message", [
     (signal.SIGINT, 130, "interrupted"),
     (signal.SIGTERM, 143, "terminated"),
-], ids=["ctrl-c", "sigterm"])
+    (signal.SIGHUP, 129, "terminated by SIGHUP"),  # the terminal closed
+    (signal.SIGQUIT, 131, "terminated by SIGQUIT"),  # Ctrl-\\
+    (signal.SIGUSR1, 138, "terminated by SIGUSR1"),
+], ids=["ctrl-c", "sigterm", "sighup", "sigquit", "sigusr1"])
 def test_a_signal_during_training_puts_the_folder_back(tmp_path, world, tune, sent, status, message):
     before = snapshot(tmp_path)
     started = Started("--midi", tune, "--epochs", 100_000, "--out", world / "my_music.midi")
@@ -462,6 +465,32 @@ def test_a_signal_during_training_puts_the_folder_back(tmp_path, world, tune, se
     assert line == f"lstm.py: error: {message}"
     assert "Training snippet: " in result.stdout  # it had replaced the snippet
     assert snapshot(tmp_path) == before
+
+
+def test_a_reader_that_goes_away_never_undoes_a_finished_run(tmp_path, world):
+    """`python lstm.py | head -1`: the first line read, the pipe closed; the run goes on and
+    keeps its files."""
+    before = snapshot(world)
+    process = subprocess.Popen([sys.executable, "lstm.py", "--epochs", "1", "--no-audio", "--seed", "9",
+                                "--out", str(world / "my_music.midi")], cwd=ROOT, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"shape of X: ")
+    process.stdout.close()
+    stderr = process.communicate(timeout=240)[1]
+    assert process.returncode == 0 and stderr == b"", stderr[-3000:]
+    after = snapshot(world)
+    assert sorted(after) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
+    assert after["my_music.midi"] != before["my_music.midi"]  # the new run's music
+
+
+def test_a_closed_stderr_changes_nothing(tmp_path):
+    """`2>&-`: no file of the run takes descriptor 2, and the run completes."""
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "lstm.py", "--epochs", "1", "--no-audio", "--out", str(out / "my_music.midi")],
+                          cwd=ROOT, env=ENV, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), timeout=240)
+    assert done.returncode == 0
+    assert done.stdout.decode().splitlines()[-1] == f"Report saved in {out / 'report.json'}"
+    assert sorted(os.listdir(out)) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path):
