@@ -493,6 +493,33 @@ def test_a_closed_stderr_changes_nothing(tmp_path):
     assert sorted(os.listdir(out)) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
 
 
+def test_ctrl_c_while_files_are_read_in_parallel_is_answered_at_once(tmp_path):
+    from jazz_improv.corpus import corpus_file
+
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for name in ("beethoven/opus59no1/movement1", "mozart/k458/movement1", "haydn/opus74no1/movement1",
+                 "beethoven/opus132", "beethoven/opus18no1/movement1", "schumann_robert/opus41no1/movement2"):
+        shutil.copy(corpus_file(f"music21:{name}"), songs / f"{name.replace('/', '_')}.mxl")
+    started = Started("--midi", songs, "--out", tmp_path / "out" / "my_music.midi", fresh=True)
+    children = Path(f"/proc/{started.process.pid}/task/{started.process.pid}/children")
+    started.wait_for(lambda: children.read_text().split(), "reading workers")
+    time.sleep(0.5)
+    workers = children.read_text().split()
+    started.process.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
+    result = started.finish(timeout=60)
+    assert time.monotonic() - signalled < 3
+    assert assert_one_line_error(result, status=130) == "lstm.py: error: interrupted"
+    def running(pid):  # a killed worker may wait as a zombie for the system to reap it
+        with contextlib.suppress(OSError):
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        return False
+
+    assert not any(running(pid) for pid in workers)
+    assert not (tmp_path / "out").exists()
+
+
 def test_ctrl_c_while_starting_is_one_line(tmp_path):
     started = Started("--out", tmp_path / "out" / "my_music.midi", fresh=True)  # a new interpreter
     time.sleep(0.5)  # Python is up, lstm.py is importing its libraries
