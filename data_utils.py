@@ -13,7 +13,8 @@ from grammar import unparse_grammar
 from jazz_improv.console import InputError
 from jazz_improv.corpus import Options, corpus_file, load_solo
 from jazz_improv.course_forms import CourseFormError, values_unpacked
-from jazz_improv.limits import DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, PHRASE_QUARTERS
+from jazz_improv.limits import (DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_VALUES, MAX_WINDOW_VALUES,
+                                PHRASE_QUARTERS)
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
@@ -30,7 +31,8 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
     Arguments:
         midi_path, options -- the corpus and how to read it (see jazz_improv.corpus: corpus_file, Options)
         m -- number of windows; None: music_utils.windows_for the corpus's length (the
-             course's 60 for the Metheny corpus, more for a larger corpus, at most 2,000)
+             course's 60 for the Metheny corpus, more for a larger corpus, at most 2,000, and
+             at most MAX_WINDOW_VALUES // n_values)
         Tx -- window length
         solo -- the corpus already loaded with jazz_improv.corpus.load_solo, to use instead of
                 loading it again
@@ -40,8 +42,9 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
         n_values -- number of distinct values (78 for the Metheny corpus)
         indices_values -- dict index -> grammar token
     A corpus of Tx values or fewer is looped (and says so in one line). Raises InputError for
-    a corpus without values, and CourseFormError when the result is unpacked into five names, as in the course's later
-    version (which also returned the chords).
+    a corpus without values, of more than MAX_VALUES distinct values, or whose m windows
+    times n_values exceed MAX_WINDOW_VALUES, and CourseFormError when the result is unpacked
+    into five names, as in the course's later version (which also returned the chords).
     """
     if values_unpacked() not in (None, 4):
         raise CourseFormError("this is the course's 78-value notebook: write X, Y, n_values, indices_values "
@@ -53,7 +56,14 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
     corpus, _, values_indices, indices_values = get_corpus_data(abstract_grammars)
     if not corpus:
         raise InputError("the corpus has no values to learn from: use a piece with a melody")
-    windows = windows_for(len(corpus), Tx) if m is None else m
+    if len(values_indices) > MAX_VALUES:
+        raise InputError(f"the corpus has {len(values_indices):,} distinct values, more than the {MAX_VALUES:,} "
+                         "a model may learn; learn from part of it with --section START:END")
+    windows = min(windows_for(len(corpus), Tx), MAX_WINDOW_VALUES // len(values_indices)) if m is None else m
+    if windows * len(values_indices) > MAX_WINDOW_VALUES:
+        raise InputError(f"{windows:,} training windows of {len(values_indices):,} values would take "
+                         f"{windows * len(values_indices) * 240 / 2**20:,.0f} MB, more than the "
+                         f"{MAX_WINDOW_VALUES * 240 / 2**20:,.0f} MB allowed; use fewer --windows or --section START:END")
     if len(corpus) <= Tx:
         # A tune shorter than a window is played again and again, chorus after chorus: windows
         # that run past its end go on from its start.

@@ -24,8 +24,12 @@ DEFAULT_PHRASES = 5
 PHRASE_QUARTERS = 16
 # A piece's length over --chords unless --bars says.
 DEFAULT_BARS = 16
-# A saved vocabulary: distinct values, size of its file, notes counted per pitch class.
-MAX_VALUES = 10_000
+# Distinct values a model learns (a corpus's, or a saved vocabulary's), and training windows
+# times values: X and Y hold 240 bytes for each (window, value), so 2,000,000 make 480 MB (the
+# default number of windows is cut to fit). Then a saved vocabulary's file size and its notes
+# counted per pitch class.
+MAX_VALUES = 2_000
+MAX_WINDOW_VALUES = 2_000_000
 MAX_VOCABULARY_BYTES = 1 << 20
 MAX_PITCH_CLASS_COUNT = 10 ** 9
 # An entry of the preprocessing cache (far above any real entry).

@@ -113,3 +113,35 @@ def test_solo_timeline_lays_measures_end_to_end(corpus_path):
         assert moved.nameWithOctave == original.nameWithOctave
     assert min(n.offset for n in notes) == 0 and max(n.offset for n in notes) < 18 * 4
     assert solo.measures[1][0].offset == 476  # the originals are untouched
+
+
+def _solo_of_values(count, repeats=1):
+    """A Solo whose grammar holds `count` distinct values (notes of different lengths), `repeats` times."""
+    from jazz_improv.corpus import Solo
+
+    tokens = " ".join(f"C,{k / 128:.3f}" for k in range(1, count + 1))
+    return Solo([], [], [tokens] * repeats, 4, (60, 72), (), {}, ())
+
+
+def test_more_values_than_a_model_may_learn_are_refused_before_any_array():
+    import pytest
+    from data_utils import load_music_utils
+    from jazz_improv.console import InputError
+
+    with pytest.raises(InputError, match=r"^the corpus has 2,001 distinct values, more than the 2,000 a model may "
+                                         r"learn; learn from part of it with --section START:END$"):
+        load_music_utils(solo=_solo_of_values(2_001))
+
+
+def test_windows_times_values_are_bounded():
+    import pytest
+    from data_utils import load_music_utils
+    from jazz_improv.console import InputError
+
+    # --windows 2000 of 1,001 values: 2,002,000 (window, value) pairs, 458 MB of X and Y
+    with pytest.raises(InputError, match=r"^2,000 training windows of 1,001 values would take 458 MB, more than "
+                                         r"the 458 MB allowed; use fewer --windows"):
+        load_music_utils(solo=_solo_of_values(1_001), m=2_000)
+    # by default, as many windows as fit: 2,000,000 // 1,500
+    X, Y, n_values, _ = load_music_utils(solo=_solo_of_values(1_500, repeats=20))  # 3,000 windows asked
+    assert n_values == 1_500 and X.shape == (1_333, 30, 1_500) and Y.shape == (30, 1_333, 1_500)
