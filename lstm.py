@@ -435,6 +435,7 @@ if __name__ == "__main__":
             try:
                 print(f"... and in {audio.convert(files.wav, files.converted)}")
             except RuntimeError as no_ffmpeg:  # the WAV is kept: say so, and go on
+                files.converted.unlink(missing_ok=True)  # an earlier run's is not this music
                 print(f"note: {no_ffmpeg}", file=sys.stderr)
         show(files.wav)
     save_figure(plot_piano_roll(sounds, beats_per_bar, title="Your improvisation"), files.roll)

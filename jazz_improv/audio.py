@@ -3,11 +3,11 @@
 The melody is played by a plucked, electric-guitar-like voice (a few harmonics that fade
 faster the higher they are); the chords by a soft keyboard voice. Each note has an attack
 and a release ramp, so nothing clicks. The mix is normalised below full scale and written as
-44.1 kHz 16-bit WAV; pydub converts it to MP3 or Ogg when ffmpeg is installed.
+44.1 kHz 16-bit WAV; ffmpeg converts it to MP3 or Ogg when it is installed.
 """
 
 import shutil
-import warnings
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,7 @@ import numpy as np
 from music21 import chord, note, stream
 from scipy.io import wavfile
 
+from jazz_improv.console import printable
 from jazz_improv.safe_files import write_atomically
 
 SAMPLE_RATE = 44_100
@@ -125,23 +126,47 @@ def write_wav(signal, path, sample_rate=SAMPLE_RATE):
 
 
 def ffmpeg_available():
-    return shutil.which("ffmpeg") is not None or shutil.which("avconv") is not None
+    return _converter() is not None
+
+
+def _converter():
+    return shutil.which("ffmpeg") or shutil.which("avconv")
+
+
+# ffmpeg's own codec for each format (pydub's choices); it gets at least CONVERT_SECONDS, or
+# half the music's length if that is longer, to finish.
+CODECS = {"mp3": [], "ogg": ["-acodec", "libvorbis"]}
+CONVERT_SECONDS = 10
 
 
 def convert(wav_path, out_path):
-    """Convert a WAV file to mp3 or ogg (out_path's suffix) with pydub; returns out_path.
+    """Convert a WAV file to mp3 or ogg (out_path's suffix) with ffmpeg; returns out_path.
 
-    Raises RuntimeError with what to do when ffmpeg is not installed.
+    ffmpeg is run directly rather than through pydub, which cannot bound its time: a converter
+    that hangs is stopped after CONVERT_SECONDS (or half the music's length), and one that
+    fails leaves no file. Raises RuntimeError with what happened and what to do in both cases,
+    and when ffmpeg is not installed; the WAV file stays.
     """
     audio_format = Path(out_path).suffix.lstrip(".")
-    if not ffmpeg_available():
+    program = _converter()
+    if program is None:
         raise RuntimeError(f"{audio_format} needs ffmpeg, which is not installed "
                            f"(e.g. apt-get install ffmpeg); the WAV file is kept")
-    with warnings.catch_warnings():
-        # pydub warns at import about ffmpeg and about audioop's deprecation
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from pydub import AudioSegment
-    segment = AudioSegment.from_wav(str(wav_path))
-    write_atomically(out_path, lambda temporary: segment.export(temporary, format=audio_format))
+    sample_rate, samples = wavfile.read(wav_path, mmap=True)
+    limit = max(CONVERT_SECONDS, len(samples) / sample_rate / 2)
+
+    def encode(temporary):
+        command = [program, "-y", "-loglevel", "error", "-i", str(wav_path), *CODECS[audio_format],
+                   "-f", audio_format, str(temporary)]
+        try:
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"ffmpeg did not finish the {audio_format} file within {limit:.0f} s and was "
+                               "stopped; the WAV file is kept") from None
+        if done.returncode != 0:
+            said = done.stderr.decode(errors="replace").strip().splitlines()
+            reason = printable(said[-1])[:120] if said else f"exit status {done.returncode}"
+            raise RuntimeError(f"ffmpeg could not make the {audio_format} file ({reason}); the WAV file is kept")
+
+    write_atomically(out_path, encode)
     return out_path

@@ -1067,3 +1067,26 @@ def test_load_weights_that_are_not_a_file_name_the_cause(tmp_path, what, make, e
     result = run("--load-weights", weights, "--out", tmp_path / "out" / "my_music.midi", timeout=60)
     line = assert_one_line_error(result)
     assert line.startswith(f"lstm.py: error: --load-weights {weights}: {expected}; it takes ")
+
+
+# ---------------------------------------------------------------------------------------------
+# an ffmpeg that fails or hangs: the WAV stays, one note, the run completes
+
+
+@pytest.mark.parametrize("behaviour, note", [
+    ("sys.stderr.write(\"Unknown encoder 'libmp3lame'\\n\"); sys.exit(1)",
+     "note: ffmpeg could not make the mp3 file (Unknown encoder 'libmp3lame'); the WAV file is kept"),
+    ("import time; time.sleep(600)",
+     "note: ffmpeg did not finish the mp3 file within 10 s and was stopped; the WAV file is kept"),
+], ids=["fails", "hangs"])
+def test_an_ffmpeg_that_fails_or_hangs_leaves_the_wav_and_a_note(tmp_path, world, behaviour, note):
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "ffmpeg").write_text(f"#!{sys.executable}\nimport sys\n{behaviour}\n")
+    (tools / "ffmpeg").chmod(0o755)
+    (world / "my_music.mp3").write_bytes(b"an earlier run's mp3")
+    env = dict(ENV, PATH=f"{tools}{os.pathsep}{ENV.get('PATH', '')}")
+    result = run("--epochs", 1, "--bars", 1, "--audio-format", "mp3", "--out", world / "my_music.midi", env=env)
+    assert result.returncode == 0 and result.stderr == note + "\n", result.stderr[-3000:]
+    assert result.seconds < 90
+    assert sorted(os.listdir(world)) == sorted(OUTPUTS)  # no mp3: neither this run's nor the earlier one
