@@ -36,7 +36,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from jazz_improv.console import InputError
+from jazz_improv.console import InputError, quoted
 from jazz_improv.events import Event
 
 _EXAMPLES = "C, Dm7, G7, Cmaj7, F#m7b5, Bb7, Ebmaj7"
@@ -149,7 +149,7 @@ def chord_symbol_pitches(figure: str) -> tuple[int, ...]:
         return ()
     match = _SYMBOL.fullmatch(text)
     if not match:
-        raise InputError(f"unknown chord symbol {figure!r} (try e.g. {_EXAMPLES})")
+        raise InputError(f"unknown chord symbol {quoted(figure)} (try e.g. {_EXAMPLES})")
     root = _pitch_class(match["root"])
     pitches = sorted(_LOWEST + root + semitones for semitones in _tones(match))
     if match["bass"] and _pitch_class(match["bass"]) != root:
@@ -168,7 +168,7 @@ def parse_progression(text: str) -> tuple[tuple[str, ...], ...]:
     """
     bars = [bar.split() for bar in text.split("|")] if "|" in text else [[s] for s in text.split()]
     if not bars or any(not bar for bar in bars):
-        raise InputError(f"--chords {text!r}: give chord symbols, bars separated by |")
+        raise InputError(f"--chords {quoted(text)}: give chord symbols, bars separated by |")
     for bar in bars:
         for figure in bar:
             chord_symbol_pitches(figure)

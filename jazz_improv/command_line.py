@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from jazz_improv.console import (InputError, describe, native_stderr_muted, printable, quiet_libraries,
+from jazz_improv.console import (InputError, describe, native_stderr_muted, printable, quiet_libraries, quoted,
                                  streams_that_never_fail)
 from jazz_improv.limits import (CORPUS_PATH, CORPUS_SUFFIXES, DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_WINDOWS,
                                 MUSIC21_PREFIX)
@@ -30,10 +30,10 @@ def _whole_number(low, high=None, what=""):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {quoted(text)}") from None
         if value < low or (high is not None and value > high):
             limit = f"of at least {low}" if high is None else f"from {low} to {high}{what}"
-            raise argparse.ArgumentTypeError(f"must be a whole number {limit}, not {text}")
+            raise argparse.ArgumentTypeError(f"must be a whole number {limit}, not {quoted(text)[1:-1]}")
         return value
     return parse
 
@@ -47,9 +47,9 @@ def _temperature(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number, not {quoted(text)}") from None
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100, not {text}")
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100, not {quoted(text)[1:-1]}")
     return value
 
 
@@ -57,9 +57,9 @@ def _measure_range(text):
     try:
         first, last = (int(part) for part in text.split(":"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be START:END in measures, like 5:20, not {text}") from None
+        raise argparse.ArgumentTypeError(f"must be START:END in measures, like 5:20, not {quoted(text)[1:-1]}") from None
     if not 1 <= first <= last:
-        raise argparse.ArgumentTypeError(f"needs 1 <= START <= END, not {text}")
+        raise argparse.ArgumentTypeError(f"needs 1 <= START <= END, not {quoted(text)[1:-1]}")
     return first, last
 
 

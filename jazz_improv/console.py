@@ -25,6 +25,12 @@ def printable(text):
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+def quoted(text, limit=40):
+    """What a person typed, quoted in a message: printable, and at most `limit` characters of it."""
+    text = str(text)
+    return repr(text[:limit] + "...") if len(text) > limit else repr(text)
+
+
 def quiet_libraries():
     """A script prints only its own lines: the warnings of music21, matplotlib and the other
     libraries are dropped (each problem that matters becomes one line of ours), matplotlib's log

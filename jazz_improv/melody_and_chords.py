@@ -20,7 +20,7 @@ from itertools import pairwise
 from statistics import median_low
 
 from jazz_improv.chord_symbols import progression_events
-from jazz_improv.console import InputError
+from jazz_improv.console import InputError, quoted
 from jazz_improv.events import Event, MelodyNote, make_chord, make_note
 from jazz_improv.limits import MAX_TOKEN_LENGTH
 
@@ -254,7 +254,7 @@ def _find_parts(parts, wanted, what, where):
         matches = [i for i, p in enumerate(parts) if key == str(i) or key.lower() == p.name.lower()]
         if not matches:
             listing = ", ".join(_part_label(i, p) for i, p in enumerate(parts))
-            raise InputError(f"{where}: no part {key!r} for {what}; the parts are: {listing}")
+            raise InputError(f"{where}: no part {quoted(key)} for {what}; the parts are: {listing}")
         found.append(matches[0])
     return found
 

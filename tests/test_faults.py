@@ -1090,3 +1090,33 @@ def test_an_ffmpeg_that_fails_or_hangs_leaves_the_wav_and_a_note(tmp_path, world
     assert result.returncode == 0 and result.stderr == note + "\n", result.stderr[-3000:]
     assert result.seconds < 90
     assert sorted(os.listdir(world)) == sorted(OUTPUTS)  # no mp3: neither this run's nor the earlier one
+
+
+# ---------------------------------------------------------------------------------------------
+# small things: what a person typed is quoted short; a notebook's LSTM_ARGS
+
+
+def test_an_unknown_chord_symbol_of_120_kb_is_quoted_short(tmp_path, previous_run):
+    result = run("--chords", "Xq" * 60_000, "--load-weights", previous_run / "djmodel.weights.h5",
+                 "--out", tmp_path / "out" / "my_music.midi", timeout=60)
+    line = assert_one_line_error(result)
+    assert line == ("lstm.py: error: unknown chord symbol 'XqXqXqXqXqXqXqXqXqXqXqXqXqXqXqXqXqXqXqXq...' "
+                    "(try e.g. C, Dm7, G7, Cmaj7, F#m7b5, Bb7, Ebmaj7)")
+
+
+@pytest.mark.parametrize("option", ["--bars", "--section", "--windows", "--temperature"])
+def test_a_long_bad_option_value_is_quoted_short(tmp_path, option):
+    result = run(option, "9" * 5000 + "x", "--out", tmp_path / "out" / "my_music.midi", timeout=60)
+    line = assert_one_line_error(result)
+    assert option in line and len(line) < 200
+
+
+def test_lstm_args_with_an_unbalanced_quote_is_one_line(monkeypatch, capsys):
+    from jazz_improv import command_line
+
+    monkeypatch.setattr(command_line, "in_notebook", lambda: True)
+    monkeypatch.setenv("LSTM_ARGS", "--chords 'Dm7 G7")
+    with pytest.raises(SystemExit) as stop:
+        command_line.settings("__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == "lstm.py: error: LSTM_ARGS: no closing quotation (see --help)\n"
