@@ -25,7 +25,8 @@
 # notebook from the environment variable `LSTM_ARGS`, if set.
 
 # %%
-from jazz_improv.command_line import begin_run, corpus_options, output_files, quiet_tensorflow, settings, show
+from jazz_improv.command_line import (begin_run, corpus_options, output_files, quiet_tensorflow, settings, show,
+                                      undo_killed_run)
 
 args = settings(__name__)  # first, so that --help, a typo or Ctrl-C is answered at once
 
@@ -86,7 +87,7 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 
 # %%
 if __name__ == "__main__":
-    run = begin_run(__name__, written, outdated)  # the output folder, locked: its files are one set
+    undo_killed_run(__name__, written)  # a run killed there is undone before its files are read
     options = corpus_options(args)
     if args.load_weights:
         indices_values, register, pitch_classes = load_vocabulary(
@@ -106,6 +107,7 @@ if __name__ == "__main__":
         print("Tx (length of sequence):", X.shape[1])
         print("total # of unique values:", n_values)
         print("Shape of Y:", Y.shape)
+    run = begin_run(__name__, written, outdated)  # the output folder, locked: its files are one set
     chords = solo.chords if solo else None
     beats_per_bar = solo.beats_per_bar if solo else DEFAULT_BEATS_PER_BAR
     if solo and not args.no_audio:

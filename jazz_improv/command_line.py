@@ -294,12 +294,23 @@ class _Unguarded:
         pass
 
 
+def undo_killed_run(module_name, written):
+    """As a script: when a run killed at this place left its journal, put the folder back now,
+    before anything is read from it (a model saved there); otherwise touch nothing, so that
+    nothing is written there before the inputs are read."""
+    from jazz_improv.safe_files import JOURNAL, OutputRun
+
+    if module_name == "__main__" and not in_notebook() and (Path(written[0]).parent / JOURNAL).exists():
+        OutputRun(written, ours=is_output_name).commit()
+
+
 def begin_run(module_name, written, outdated=()):
     """Guard the output folder for a script's run (safe_files.OutputRun); returns the run.
 
-    Call it before reading anything from the output folder (a killed run there is rolled back
-    first). The outdated files (output_files) are removed, journalled like the rest. As a
-    script, an error, Ctrl-C or SIGTERM then puts the folder back as it was. In a notebook or
+    Call it once the inputs are read, after undo_killed_run (which rolls a killed run back
+    before anything is read from the folder). The outdated files (output_files) are removed,
+    journalled like the rest. As a script, an error, a signal or Ctrl-C then puts the folder
+    back as it was. In a notebook or
     an import nothing is guarded: call the returned object's commit() all the same.
     """
     if module_name != "__main__" or in_notebook():

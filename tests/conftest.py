@@ -173,9 +173,10 @@ class LstmProcess:
         return done
 
 
-def run_lstm(*args, cwd=ROOT, timeout=240, env=None, fresh=False):
-    """lstm.py ARGS, run as a user runs it (a process of its own; see LstmProcess)."""
-    return LstmProcess(args, cwd=cwd, env=env, fresh=fresh).finish(timeout)
+def run_lstm(*args, cwd=ROOT, timeout=240, env=None, fresh=False, script="lstm.py"):
+    """lstm.py ARGS, run as a user runs it (a process of its own; see LstmProcess); script, a
+    path from the project's root or an absolute one (another copy's lstm.py)."""
+    return LstmProcess(args, cwd=cwd, env=env, fresh=fresh, script=script).finish(timeout)
 
 
 def write(tmp_path, name, *parts, fmt="midi"):

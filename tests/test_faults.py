@@ -506,16 +506,21 @@ def test_ctrl_c_while_files_are_read_in_parallel_is_answered_at_once(tmp_path):
     started.wait_for(lambda: children.read_text().split(), "reading workers")
     time.sleep(0.5)
     workers = children.read_text().split()
+    assert not (tmp_path / "out").exists()  # nothing is written there before the inputs are read
     started.process.send_signal(signal.SIGINT)
     signalled = time.monotonic()
     result = started.finish(timeout=60)
     assert time.monotonic() - signalled < 3
     assert assert_one_line_error(result, status=130) == "lstm.py: error: interrupted"
+
     def running(pid):  # a killed worker may wait as a zombie for the system to reap it
         with contextlib.suppress(OSError):
             return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
         return False
 
+    deadline = time.monotonic() + 2  # SIGKILL is sent; the system takes a moment under load
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(running(pid) for pid in workers)
     assert not (tmp_path / "out").exists()
 
@@ -738,11 +743,15 @@ def test_a_corrupt_cache_entry_does_not_poison_the_next_run(tmp_path, corpus_pat
     digit = re.search(r"\d", good[good.index('"melody"'):]).start() + good.index('"melody"')
     entry.write_text(good[:digit] + str((int(good[digit]) + 1) % 10) + good[digit + 1:])
 
-    result = run("--epochs", 1, "--no-audio", "--out", tmp_path / "out" / "my_music.midi", cwd=project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run("--midi", project / "data" / "original_metheny.mid", "--epochs", 1, "--no-audio",
+                 "--out", tmp_path / "out" / "my_music.midi", cwd=elsewhere, script=str(project / "lstm.py"))
     assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
     for line in COURSE_LINES:
         assert line in result.stdout
     assert entry.read_text() == good  # the entry was read, refused and written again
+    assert list(elsewhere.iterdir()) == []  # the cache is the project's, wherever the run starts
 
 
 # ---------------------------------------------------------------------------------------------
