@@ -164,14 +164,14 @@ def parse_progression(text: str) -> tuple[tuple[str, ...], ...]:
     """Chord bars from text such as "Dm7 G7 | Cmaj7 | A7" (one chord per bar if there is no "|").
 
     Returns a tuple of bars, each a tuple of chord-symbol figures; "N.C." may stand for a chord.
-    Raises InputError for empty text or bars, or naming the first symbol it cannot read.
+    Raises InputError for empty text or bars, for N.C. alone, or naming the first symbol it
+    cannot read.
     """
     bars = [bar.split() for bar in text.split("|")] if "|" in text else [[s] for s in text.split()]
     if not bars or any(not bar for bar in bars):
         raise InputError(f"--chords {quoted(text)}: give chord symbols, bars separated by |")
-    for bar in bars:
-        for figure in bar:
-            chord_symbol_pitches(figure)
+    if not any([chord_symbol_pitches(figure) for bar in bars for figure in bar]):
+        raise InputError(f"--chords {quoted(text)}: no chord sounds in it (N.C. alone); give at least one chord")
     return tuple(tuple(bar) for bar in bars)
 
 

@@ -6,7 +6,9 @@ MusicXML and ABC are read by music21; an ABC file of several tunes gives one pie
 Each piece comes with its metre, its chord symbols and where its bars start.
 """
 
+import codecs
 import contextlib
+import html
 import io
 import math
 import os
@@ -24,7 +26,8 @@ from music21 import converter, harmony, instrument, meter, note, percussion, str
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import Event, is_midi_pitch, quantize
 from jazz_improv.limits import (MAX_ABC_TUNES, MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS,
-                                MAX_METRE_NUMBER, MAX_MIDI_BYTES, MAX_PIECE_QUARTERS, MAX_SCORE_BYTES)
+                                MAX_METRE_NUMBER, MAX_MIDI_BYTES, MAX_PIECE_QUARTERS, MAX_SCORE_BYTES,
+                                MAX_TOKEN_LENGTH)
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -366,32 +369,68 @@ def _score_texture(score):
     return Texture(read, symbols, bar_length, beat, 0 if pickup else 1)
 
 
-# The numbers a MusicXML or ABC file states that music21 would build on: (pattern, what, limit)
-MUSICXML_NUMBERS = [(re.compile(rb"<beats>([^<]*)</beats>"), "a time signature's beats", MAX_METRE_NUMBER),
-                    (re.compile(rb"<beat-type>([^<]*)</beat-type>"), "a time signature's beat type", MAX_METRE_NUMBER),
-                    (re.compile(rb"<divisions>([^<]*)</divisions>"), "divisions of a quarter note", MAX_DIVISIONS),
-                    (re.compile(rb"<duration>([^<]*)</duration>"), "a duration", MAX_DURATION_DIVISIONS)]
+# The numbers a MusicXML or ABC file states that music21 would build on: (pattern, what, limit).
+# A tag may hold spaces or attributes, its number comments, CDATA or character references: the
+# XML parser reads all of them as the number.
+MUSICXML_NUMBERS = [(re.compile(rf"<{tag}(?:\s[^>]*)?>(.*?)</{tag}\s*>".encode(), re.DOTALL), what, limit)
+                    for tag, what, limit in (("beats", "a time signature's beats", MAX_METRE_NUMBER),
+                                             ("beat-type", "a time signature's beat type", MAX_METRE_NUMBER),
+                                             ("divisions", "divisions of a quarter note", MAX_DIVISIONS),
+                                             ("duration", "a duration", MAX_DURATION_DIVISIONS))]
+XML_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+XML_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 ABC_METRE = re.compile(rb"(?:^|\[)\s*[ML]:\s*([^\]\n%]*)", re.MULTILINE)
+ABC_UNIT = re.compile(rb"(?:^|\[)\s*L:\s*(\d+)\s*/\s*(\d+)", re.MULTILINE)
+ABC_NOTE_MULTIPLIER = re.compile(rb"[A-Ga-gz][,']*(\d+)")
+# what is not notes: header and inline fields, comments, quoted chord symbols and text, !decorations!
+ABC_NOT_NOTES = re.compile(rb"^[A-Za-z+]:.*$|%.*$|\[[A-Za-z]:[^\]]*\]|\"[^\"\n]*\"|![^!\n]*!", re.MULTILINE)
+
+
+def _as_utf8(data):
+    """XML bytes in UTF-8 whatever their encoding's byte order mark says (UTF-16 or UTF-32)."""
+    for mark, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(mark):
+            return data.decode(codec, errors="replace").encode("utf-8")
+    if data[:2] in (b"<\0", b"\0<"):  # UTF-16 without a mark
+        return data.decode("utf-16-le" if data[0] else "utf-16-be", errors="replace").encode("utf-8")
+    return data
+
+
+def _abc_problem(data):
+    """What an ABC file states beyond the limits: a metre or unit number above MAX_METRE_NUMBER,
+    or a note longer than MAX_TOKEN_LENGTH quarter notes in the file's longest unit length."""
+    for found in ABC_METRE.finditer(data):
+        for number in re.findall(rb"\d+", found.group(1)):
+            if int(number) > MAX_METRE_NUMBER:
+                return f"its metre or note length {found.group(1).decode('ascii', 'replace').strip()[:20]!r} " \
+                       f"has a number above {MAX_METRE_NUMBER}"
+    units = [Fraction(int(a), int(b)) for a, b in ABC_UNIT.findall(data) if int(b)] + [Fraction(1, 8)]
+    longest = max(units) * 4  # quarter notes in the longest unit
+    for found in ABC_NOTE_MULTIPLIER.finditer(ABC_NOT_NOTES.sub(b" ", data)):
+        quarters = int(found.group(1)[:12]) * longest
+        if quarters > MAX_TOKEN_LENGTH:
+            return (f"a note of {found.group(1)[:12].decode()} units ({float(quarters):g} quarter notes; "
+                    f"at most {MAX_TOKEN_LENGTH} are read)")
+    return None
 
 
 def _numbers_problem(data, suffix):
     """What number a MusicXML or ABC file's text states beyond its limit, or None."""
     if suffix == ".abc":
-        for found in ABC_METRE.finditer(data):
-            for number in re.findall(rb"\d+", found.group(1)):
-                if int(number) > MAX_METRE_NUMBER:
-                    return f"its metre or note length {found.group(1).decode('ascii', 'replace').strip()[:20]!r} " \
-                           f"has a number above {MAX_METRE_NUMBER}"
-        return None
+        return _abc_problem(data)
+    data = XML_CDATA.sub(rb"\1", XML_COMMENT.sub(b"", _as_utf8(data)))
     for pattern, what, limit in MUSICXML_NUMBERS:
         for found in pattern.finditer(data):
-            parts = re.split(rb"[+*/]", found.group(1).strip()) or [b""]
+            text = html.unescape(found.group(1)[:200].decode("utf-8", "replace"))
+            shown = text.strip()[:20]
+            parts = re.split(r"[+*/]", text.strip()) or [""]
             try:
                 values = [float(part) for part in parts]
             except ValueError:
-                return f"{what} is not a number ({found.group(1)[:20].decode('ascii', 'replace')!r})"
-            if not all(math.isfinite(value) and 0 <= value <= limit for value in values):
-                return f"{what} of {found.group(1)[:20].decode('ascii', 'replace')} (at most {limit:,} are read)"
+                return f"{what} is not a number ({shown!r})"
+            if len(found.group(1)) > 200 or not all(math.isfinite(v) and 0 <= v <= limit for v in values):
+                return f"{what} of {shown} (at most {limit:,} are read)"
     return None
 
 

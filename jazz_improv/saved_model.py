@@ -8,6 +8,8 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import is_midi_pitch
 from jazz_improv.limits import MAX_PITCH_CLASS_COUNT, MAX_VALUES, MAX_VOCABULARY_BYTES
@@ -89,3 +91,6 @@ def load_weights_file(model, path):
         raise InputError(f"{path}: cannot load these weights into a model of "
                          f"{model.outputs[0].shape[-1]} values ({type(error).__name__}); they must "
                          "come with the vocabulary.json saved beside them") from None
+    if not all(np.isfinite(weights).all() for weights in model.get_weights()):
+        raise InputError(f"{path}: holds weights that are not numbers (NaN or infinite); "
+                         "train again, or load weights saved by a run that finished")

@@ -1028,7 +1028,7 @@ def crafted_file(tmp_path, kind):
 
 @pytest.mark.parametrize("kind, expected", [
     ("MIDI delta of 1 MB of 0xFF", "not a readable MIDI file (a variable-length number longer than 4 bytes)"),
-    ("sparse 2 GB MIDI", "2048.0 MB, larger than the 16 MB a piece's file may be"),
+    ("sparse 2 GB MIDI", "2048.0 MB, larger than the 4 MB a piece's file may be"),
     (".mxl unpacking to 100 MB", "unpacks to more than the 64 MB a piece's file may be"),
     ("ABC of 1,001 tunes", "more than 1,000 tunes (at most 1,000 are read from one file)"),
 ])
@@ -1129,3 +1129,76 @@ def test_lstm_args_with_an_unbalanced_quote_is_one_line(monkeypatch, capsys):
         command_line.settings("__main__")
     assert stop.value.code == 2
     assert capsys.readouterr().err == "lstm.py: error: LSTM_ARGS: no closing quotation (see --help)\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# a second hostile round: numbers hidden from a plain scan, ABC notes too long, N.C. alone, NaN
+# weights
+
+
+def musicxml_beats(tmp_path, spelling, encoding="utf-8"):
+    path = musicxml_with(tmp_path, r"<beats>\d+</beats>", spelling)
+    path.write_bytes(path.read_text().encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("kind, make, expected", [
+    ("spaces in the tags", lambda p: musicxml_beats(p, "<beats >1000000</beats >"), "beats of 1000000"),
+    ("a comment inside", lambda p: musicxml_beats(p, "<beats><!-- -->1000000</beats>"), "beats of 1000000"),
+    ("a character reference", lambda p: musicxml_beats(p, "<beats>&#49;000000</beats>"), "beats of 1000000"),
+    ("UTF-16", lambda p: musicxml_beats(p, "<beats>1000000</beats>", "utf-16"), "beats of 1000000"),
+    ("ABC note of 99999999 units", lambda p: abc_tune(p, '"C"C99999999|'),
+     "a note of 99999999 units (5e+07 quarter notes; at most 16 are read)"),
+    ("ABC notes of 32 quarters", lambda p: abc_tune(p, '"C"C64 C64 C64|' * 2000),
+     "a note of 64 units (32 quarter notes; at most 16 are read)"),
+    ("MIDI of 5 MB", lambda p: big_midi(p), "5.0 MB, larger than the 4 MB a piece's file may be"),
+])
+def test_numbers_hidden_from_a_plain_scan_are_one_line_at_once(tmp_path, kind, make, expected):
+    path = make(tmp_path)
+    before = snapshot(tmp_path)
+    result = run("--midi", path, "--epochs", 1, "--out", tmp_path / "out" / "my_music.midi", timeout=60)
+    line = assert_one_line_error(result)
+    assert line.startswith(f"lstm.py: error: {path}: ") and expected in line, line
+    assert result.seconds < 15
+    assert snapshot(tmp_path) == before
+
+
+def abc_tune(tmp_path, body):
+    path = tmp_path / "tune.abc"
+    path.write_text(f"X:1\nT:long\nM:4/4\nL:1/8\nK:C\n{body}\n")
+    return path
+
+
+def big_midi(tmp_path):
+    path = tmp_path / "big.mid"
+    events = b"\x00\x90\x3c\x40" + b"\x01\x3c\x40\x01\x3c\x00" * ((5 << 20) // 6) + b"\x00\xff\x2f\x00"
+    path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0" + b"MTrk" + len(events).to_bytes(4, "big") + events)
+    return path
+
+
+def test_no_chord_but_nc_is_one_line(tmp_path, previous_run):
+    result = run("--chords", "N.C. | N.C.", "--load-weights", previous_run / "djmodel.weights.h5",
+                 "--out", tmp_path / "out" / "my_music.midi", timeout=60)
+    assert assert_one_line_error(result) == ("lstm.py: error: --chords 'N.C. | N.C.': no chord sounds in it "
+                                             "(N.C. alone); give at least one chord")
+    assert not (tmp_path / "out").exists()
+
+
+def test_weights_that_are_not_numbers_are_refused(tmp_path, previous_run):
+    import h5py
+
+    model = tmp_path / "model"
+    shutil.copytree(previous_run, model)
+    import numpy as np
+
+    def poison(name, item):
+        if isinstance(item, h5py.Dataset) and item.dtype.kind == "f":
+            item[...] = np.full(item.shape, np.nan, item.dtype)
+
+    with h5py.File(model / "djmodel.weights.h5", "r+") as weights:
+        weights.visititems(poison)
+    result = run("--load-weights", model / "djmodel.weights.h5", "--no-audio",
+                 "--out", tmp_path / "out" / "my_music.midi", timeout=120)
+    line = assert_one_line_error(result)
+    assert line == (f"lstm.py: error: {model / 'djmodel.weights.h5'}: holds weights that are not numbers "
+                    "(NaN or infinite); train again, or load weights saved by a run that finished")
