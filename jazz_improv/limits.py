@@ -52,3 +52,7 @@ MAX_PIECE_QUARTERS = 200_000
 MAX_MIDI_BYTES = 4 << 20
 MAX_SCORE_BYTES = 64 << 20
 MAX_ABC_TUNES = 1_000
+# ... and in one ABC file, the voices (V: names) and the metre changes (M: fields), each of
+# which music21 turns into parts or measures far more slowly than notes.
+MAX_ABC_VOICES = 32
+MAX_ABC_METRES = 256

@@ -25,7 +25,7 @@ from music21 import converter, harmony, instrument, meter, note, percussion, str
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import Event, is_midi_pitch, quantize
-from jazz_improv.limits import (MAX_ABC_TUNES, MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS,
+from jazz_improv.limits import (MAX_ABC_METRES, MAX_ABC_TUNES, MAX_ABC_VOICES, MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS,
                                 MAX_METRE_NUMBER, MAX_MIDI_BYTES, MAX_PIECE_QUARTERS, MAX_SCORE_BYTES,
                                 MAX_TOKEN_LENGTH)
 
@@ -381,6 +381,8 @@ XML_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 XML_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 ABC_METRE = re.compile(rb"(?:^|\[)\s*[ML]:\s*([^\]\n%]*)", re.MULTILINE)
 ABC_UNIT = re.compile(rb"(?:^|\[)\s*L:\s*(\d+)\s*/\s*(\d+)", re.MULTILINE)
+ABC_VOICE = re.compile(rb"(?:^|\[)\s*V:\s*([^\s\]]+)", re.MULTILINE)
+ABC_METRE_FIELD = re.compile(rb"(?:^|\[)\s*M:", re.MULTILINE)
 ABC_NOTE_MULTIPLIER = re.compile(rb"[A-Ga-gz][,']*(\d+)")
 # what is not notes: header and inline fields, comments, quoted chord symbols and text, !decorations!
 ABC_NOT_NOTES = re.compile(rb"^[A-Za-z+]:.*$|%.*$|\[[A-Za-z]:[^\]]*\]|\"[^\"\n]*\"|![^!\n]*!", re.MULTILINE)
@@ -405,6 +407,12 @@ def _abc_problem(data):
             if int(number) > MAX_METRE_NUMBER:
                 return f"its metre or note length {found.group(1).decode('ascii', 'replace').strip()[:20]!r} " \
                        f"has a number above {MAX_METRE_NUMBER}"
+    voices = {name.strip() for name in ABC_VOICE.findall(data)}
+    if len(voices) > MAX_ABC_VOICES:
+        return f"{len(voices):,} voices (at most {MAX_ABC_VOICES} are read)"
+    metres = len(ABC_METRE_FIELD.findall(data))
+    if metres > MAX_ABC_METRES:
+        return f"{metres:,} metre fields (at most {MAX_ABC_METRES} are read)"
     units = [Fraction(int(a), int(b)) for a, b in ABC_UNIT.findall(data) if int(b)] + [Fraction(1, 8)]
     longest = max(units) * 4  # quarter notes in the longest unit
     for found in ABC_NOTE_MULTIPLIER.finditer(ABC_NOT_NOTES.sub(b" ", data)):
