@@ -102,7 +102,14 @@ def _scale_names(chord_pitches, quality, weighted_blues):
 
 
 def _chord_key(a_chord):
-    return tuple(p.nameWithOctave for p in a_chord.pitches), a_chord.quality
+    names = tuple(p.nameWithOctave for p in a_chord.pitches)
+    return names, _quality(names)
+
+
+@lru_cache(maxsize=1024)
+def _quality(pitch_names):
+    """music21's quality of the chord of these spelled pitches (slow to find: once per chord)."""
+    return chord.Chord(pitch_names).quality
 
 
 def scale_names(a_chord, weighted_blues=False):
@@ -118,12 +125,18 @@ def is_scale_tone(a_chord, a_note):
 
 def is_approach_tone(a_chord, a_note):
     """True if the note is a half step above or below one of the chord's pitches."""
-    for chord_pitch in a_chord.pitches:
+    return a_note.name in _approach_names(_chord_key(a_chord)[0])
+
+
+@lru_cache(maxsize=1024)
+def _approach_names(chord_pitch_names):
+    """The names a half step above or below the chord's pitches, each spelled both ways."""
+    names = set()
+    for chord_pitch in map(pitch.Pitch, chord_pitch_names):
         for step in (1, -1):
             neighbour = chord_pitch.transpose(step)
-            if a_note.name in (neighbour.name, neighbour.getEnharmonic().name):
-                return True
-    return False
+            names |= {neighbour.name, neighbour.getEnharmonic().name}
+    return frozenset(names)
 
 
 def is_chord_tone(a_chord, a_note):
@@ -173,13 +186,20 @@ def measure_grammar(fullMeasureNotes, fullMeasureChords):
         token = f"{kind},{float(element.quarterLength):.3f}"
         if isinstance(element, note.Note):
             if previous is not None:
-                distance = interval.Interval(noteStart=previous, noteEnd=element)
-                upper = interval.add([distance, "m3"])
-                lower = interval.subtract([distance, "m3"])
-                token += f",<{upper.directedName},{lower.directedName}>"
+                token += _interval_window(previous.pitch.nameWithOctave, element.pitch.nameWithOctave)
             previous = element
         tokens.append(token)
     return " ".join(tokens)
+
+
+@lru_cache(maxsize=4096)
+def _interval_window(start, end):
+    """",<upper,lower>": the interval from one spelled pitch to the next, a minor third wider
+    each way, as the grammar writes it (the same few pairs recur all through a corpus)."""
+    distance = interval.Interval(noteStart=note.Note(start), noteEnd=note.Note(end))
+    upper = interval.add([distance, "m3"])
+    lower = interval.subtract([distance, "m3"])
+    return f",<{upper.directedName},{lower.directedName}>"
 
 
 def window(previous, terms):
