@@ -310,15 +310,18 @@ def begin_run(module_name, written, outdated=()):
     Call it once the inputs are read, after undo_killed_run (which rolls a killed run back
     before anything is read from the folder). The outdated files (output_files) are removed,
     journalled like the rest. As a script, an error, a signal or Ctrl-C then puts the folder
-    back as it was. In a notebook or
-    an import nothing is guarded: call the returned object's commit() all the same.
+    back as it was. In a notebook or an import nothing is guarded: call the returned object's
+    commit() all the same.
     """
     if module_name != "__main__" or in_notebook():
         return _Unguarded()
     from jazz_improv.safe_files import OutputRun
 
     run = OutputRun(written, removed=outdated, ours=is_output_name)
-    sys.excepthook = functools.partial(sys.excepthook, run=run)
+    hook = sys.excepthook  # settings' hook, which knows the signals received
+    if not (isinstance(hook, functools.partial) and hook.func is _one_line_errors):
+        hook = _one_line_errors
+    sys.excepthook = functools.partial(hook, run=run)
     atexit.register(run.roll_back)  # a run that ends without commit() ends as it began
     return run
 
