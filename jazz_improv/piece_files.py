@@ -172,15 +172,31 @@ def _variable_int(infile):
     raise ValueError("a variable-length number longer than 4 bytes")
 
 
+def _track_in_its_chunk(read_track):
+    """mido's read_track, given only its chunk's bytes: mido reads on until its position meets
+    the chunk's end exactly, so an event that runs past it would read the next track as its own."""
+    def read(infile, debug=False, clip=False):
+        header = infile.read(8)
+        body = infile.read(int.from_bytes(header[4:8], "big")) if len(header) == 8 else b""
+        if len(header) < 8 or len(body) < int.from_bytes(header[4:8], "big"):
+            raise EOFError
+        try:
+            return read_track(io.BytesIO(header + body), debug, clip)
+        except EOFError:
+            raise ValueError("an event runs past the end of its track") from None
+    return read
+
+
 @contextlib.contextmanager
-def _standard_variable_ints():
-    """mido, reading with _variable_int while the block runs."""
+def _strict_mido():
+    """mido, reading with _variable_int and _track_in_its_chunk while the block runs."""
     module = mido.midifiles.midifiles
-    original, module.read_variable_int = module.read_variable_int, _variable_int
+    originals = module.read_variable_int, module.read_track
+    module.read_variable_int, module.read_track = _variable_int, _track_in_its_chunk(module.read_track)
     try:
         yield
     finally:
-        module.read_variable_int = original
+        module.read_variable_int, module.read_track = originals
 
 
 def _read_bounded(path, limit):
@@ -205,7 +221,7 @@ def read_midi(path):
     """
     data = _read_bounded(path, MAX_MIDI_BYTES)
     try:
-        with _standard_variable_ints():
+        with _strict_mido():
             midi_file = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except Exception as error:  # mido reports bad bytes as OSError, EOFError, ValueError, KeyError ...
         raise InputError(f"{path}: not a readable MIDI file ({_midi_failure(error)})") from None

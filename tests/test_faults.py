@@ -1020,6 +1020,11 @@ def crafted_file(tmp_path, kind):
             archive.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="score.xml"/>'
                                                       "</rootfiles></container>")
             archive.writestr("score.xml", b"<score-partwise>" + b" " * (100 << 20) + b"</score-partwise>")
+    elif kind == "a text event running into the next track":
+        first = midi_with_metre(4, 2)[14:-4] + b"\x00\xff\x01\x28short"  # 40 bytes said, 5 there
+        first = first[:4] + (len(first) - 8).to_bytes(4, "big") + first[8:]
+        path = tmp_path / "past.mid"
+        path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0" + first + midi_with_metre(4, 2)[14:])
     else:  # 1,001 two-bar tunes
         path = tmp_path / "tunes.abc"
         path.write_text("".join(f"X:{i}\nT:tune {i}\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n\n" for i in range(1, 1002)))
@@ -1031,6 +1036,7 @@ def crafted_file(tmp_path, kind):
     ("sparse 2 GB MIDI", "2048.0 MB, larger than the 4 MB a piece's file may be"),
     (".mxl unpacking to 100 MB", "unpacks to more than the 64 MB a piece's file may be"),
     ("ABC of 1,001 tunes", "more than 1,000 tunes (at most 1,000 are read from one file)"),
+    ("a text event running into the next track", "not a readable MIDI file (an event runs past the end of its track)"),
 ])
 def test_a_file_too_large_or_too_slow_to_read_is_one_line_at_once(tmp_path, kind, expected):
     path = crafted_file(tmp_path, kind)
