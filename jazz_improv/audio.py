@@ -6,7 +6,10 @@ and a release ramp, so nothing clicks. The mix is normalised below full scale an
 44.1 kHz 16-bit WAV; ffmpeg converts it to MP3 or Ogg when it is installed.
 """
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
@@ -139,6 +142,15 @@ CODECS = {"mp3": [], "ogg": ["-acodec", "libvorbis"]}
 CONVERT_SECONDS = 10
 
 
+def _stop(process):
+    """Kill a process started with start_new_session, and its group where the system has them."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    process.wait()
+
+
 def convert(wav_path, out_path):
     """Convert a WAV file to mp3 or ogg (out_path's suffix) with ffmpeg; returns out_path.
 
@@ -158,14 +170,20 @@ def convert(wav_path, out_path):
     def encode(temporary):
         command = [program, "-y", "-loglevel", "error", "-i", str(wav_path), *CODECS[audio_format],
                    "-f", audio_format, str(temporary)]
+        # its own process group, so that stopping it stops whatever it started (a wrapper's ffmpeg)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, start_new_session=True)
         try:
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=limit)
+            said = process.communicate(timeout=limit)[1]
         except subprocess.TimeoutExpired:
             raise RuntimeError(f"ffmpeg did not finish the {audio_format} file within {limit:.0f} s and was "
                                "stopped; the WAV file is kept") from None
-        if done.returncode != 0:
-            said = done.stderr.decode(errors="replace").strip().splitlines()
-            reason = printable(said[-1])[:120] if said else f"exit status {done.returncode}"
+        finally:  # a time limit, Ctrl-C, a signal: nothing of it goes on running
+            if process.poll() is None:
+                _stop(process)
+        if process.returncode != 0:
+            said = said.decode(errors="replace").strip().splitlines()
+            reason = printable(said[-1])[:120] if said else f"exit status {process.returncode}"
             raise RuntimeError(f"ffmpeg could not make the {audio_format} file ({reason}); the WAV file is kept")
 
     write_atomically(out_path, encode)

@@ -33,7 +33,7 @@ from jazz_improv.events import Event, MelodyNote
 from jazz_improv.limits import CORPUS_PATH, CORPUS_SUFFIXES, MAX_NOTES, MUSIC21_PREFIX
 from jazz_improv.melody_and_chords import bars_and_chords, in_section, melody_and_harmony
 from jazz_improv.music_rules import measure_grammar
-from jazz_improv.piece_files import textures
+from jazz_improv.piece_files import check_size, textures
 from jazz_improv.safe_files import not_a_regular_file, sha256_of
 
 CORPUS_URL = "https://raw.githubusercontent.com/jisungk/deepjazz/master/midi/original_metheny.mid"
@@ -228,6 +228,7 @@ def _file_digest(path):
     problem = not_a_regular_file(path)
     if problem:
         raise InputError(f"{path}: {problem}")
+    check_size(path)  # before hashing it: a 20 GB file is refused at once
     try:
         return sha256_of(path)
     except OSError as error:

@@ -199,6 +199,22 @@ def _strict_mido():
         module.read_variable_int, module.read_track = originals
 
 
+def check_size(path):
+    """InputError when a piece's file is larger than its format may be (MAX_MIDI_BYTES,
+    MAX_SCORE_BYTES): cheap, so it comes before anything reads the whole file."""
+    limit = MAX_MIDI_BYTES if _is_midi(path) else MAX_SCORE_BYTES
+    try:
+        size = os.stat(path).st_size
+    except OSError as error:
+        raise cannot_read(path, error) from None
+    if size > limit:
+        raise _too_large(path, size, limit)
+
+
+def _too_large(path, size, limit):
+    return InputError(f"{path}: {size / 2**20:.1f} MB, larger than the {limit >> 20} MB a piece's file may be")
+
+
 def _read_bounded(path, limit):
     """A file's bytes, at most limit of them (InputError beyond, before reading them)."""
     try:
@@ -208,8 +224,7 @@ def _read_bounded(path, limit):
     except OSError as error:
         raise cannot_read(path, error) from None
     if size > limit or len(data) > limit:
-        raise InputError(f"{path}: {max(size, len(data)) / 2**20:.1f} MB, larger than the "
-                         f"{limit >> 20} MB a piece's file may be")
+        raise _too_large(path, max(size, len(data)), limit)
     return data
 
 

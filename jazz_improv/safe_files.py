@@ -33,7 +33,10 @@ JOURNAL_VERSION = 1
 MANIFEST = "manifest.json"
 PARTIAL = ".partial"  # a journal being built, renamed into place when whole
 LOCK = ".lstm.py-journal.lock"  # the folder's lock, held while a run writes there
-RESTORING = ".restore_"  # a version being put back (shaped like a temporary file, see below)
+# Our temporary files: a file being written (TEMPORARY + mkstemp's 8 random characters + "-" +
+# the target's name), a version being put back (RESTORING + the name). No user names a file so.
+TEMPORARY = ".lstm.py-tmp-"
+RESTORING = ".lstm.py-restore-"
 MAX_JOURNAL_BYTES = 64 << 10  # the manifest
 
 
@@ -109,9 +112,9 @@ class OutputFolderBusy(OSError):
 
 
 def _is_temporary(name, targets):
-    """True for write_atomically's temporary files of these target names: "." + mkstemp's
-    8 random characters + "-" + the target's name."""
-    return bool(re.fullmatch(r"\.[a-z0-9_]{8}-(.+)", name)) and name[10:] in targets
+    """True for our temporary files of these target names (TEMPORARY, RESTORING)."""
+    found = re.fullmatch(rf"{re.escape(TEMPORARY)}[a-z0-9_]{{8}}-(.+)|{re.escape(RESTORING)}(.+)", name)
+    return bool(found) and (found.group(1) or found.group(2)) in targets
 
 
 def _named_error(error, path):
@@ -135,7 +138,7 @@ def write_atomically(path, write):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # The temporary name ends with the target's, suffixes and all (Keras insists on .weights.h5).
-        handle, temporary = tempfile.mkstemp(prefix=".", suffix=f"-{path.name}", dir=path.parent)
+        handle, temporary = tempfile.mkstemp(prefix=TEMPORARY, suffix=f"-{path.name}", dir=path.parent)
     except OSError as error:
         raise _named_error(error, path) from None
     os.close(handle)
@@ -176,8 +179,8 @@ class OutputRun:
         ours -- name -> True for the names of files a run of this program may write (a killed
                 run's journal may list only those); default: the names of paths and removed
     The journal is a folder of hard links to the versions the run replaces, with a manifest
-    (format, version, the run's id, each name with the sha256 of its previous version or
-    None when it had none, and the sha256 of all that). It is built under a temporary name
+    (format, version, the run's id, the output folder's device and inode, each name with the
+    sha256 of its previous version or None when it had none, and the sha256 of all that). It is built under a temporary name
     and renamed into place whole. A run restores or removes only the names a verified
     manifest lists, each a file of its own outputs, and a version only if its sha256 matches.
     Raises OutputFolderBusy when another run holds the folder, ForeignJournal when its journal
@@ -230,40 +233,62 @@ class OutputRun:
             else:
                 self._versions[path.name] = None
         content = {"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "run": uuid.uuid4().hex,
-                   "files": self._versions}
+                   "folder": self._folder_identity(), "files": self._versions}
         (building / MANIFEST).write_text(json.dumps({"content": content, "sha256": _journal_digest(content)}))
         os.rename(building, self.journal)
 
-    def _verified_manifest(self):
-        """{name: sha256 or None} of the journal's manifest; ForeignJournal unless it checks out."""
+    def _folder_identity(self):
+        """The output folder's device and inode: a manifest holds them, so that a journal
+        copied into another folder (cp -a) is not taken for that folder's."""
+        status = os.stat(self.folder)
+        return [status.st_dev, status.st_ino]
+
+    def _linked_twin(self, entry):
+        twin = self.folder / entry.name
+        return (self._ours(entry.name) and entry.is_file() and not entry.is_symlink() and twin.is_file()
+                and os.path.samefile(entry, twin))
+
+    def _manifest_of(self, path):
+        """{name: sha256 or None} of a manifest written for this folder by this program, or None."""
         try:
-            entry = read_untrusted_json(self.journal / MANIFEST, MAX_JOURNAL_BYTES)
+            entry = read_untrusted_json(path, MAX_JOURNAL_BYTES)
             content = entry["content"]
             files = content["files"]
             if (entry["sha256"] != _journal_digest(content) or content["format"] != JOURNAL_FORMAT
-                    or content["version"] != JOURNAL_VERSION or not isinstance(files, dict)):
-                raise ValueError
+                    or content["version"] != JOURNAL_VERSION or content["folder"] != self._folder_identity()
+                    or not isinstance(files, dict)):
+                return None
             for name, digest in files.items():
                 if (Path(name).name != name or name in (".", "..") or not self._ours(name)
                         or not (digest is None or isinstance(digest, str))):
-                    raise ValueError
+                    return None
             return files
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def _verified_manifest(self):
+        """{name: sha256 or None} of the journal's manifest; ForeignJournal unless it checks out."""
+        files = self._manifest_of(self.journal / MANIFEST)
+        if files is None:
             raise ForeignJournal(errno.EEXIST, "not a journal of lstm.py that checks out; nothing in the "
-                                 "folder was changed: look inside it, then move it away",
-                                 str(self.journal)) from None
+                                 "folder was changed: look inside it, then move it away", str(self.journal))
+        return files
 
     def _recover(self):
         """Undo what a killed run left: its half-replaced files, its temporary files, a journal
         it was still building."""
         for leftover in self.folder.glob(f"{JOURNAL}-*{PARTIAL}"):
-            # nothing was replaced before the journal was in place: its links only go
+            # Nothing was replaced before the journal was in place, so its links go, but only
+            # when every entry is a hard link of the folder's file of that name (removing it
+            # loses nothing) or a manifest bound to this folder: else it is not ours.
             if leftover.is_dir() and not leftover.is_symlink():
-                for entry in leftover.iterdir():
-                    if entry.name == MANIFEST or (self._ours(entry.name) and entry.is_file()):
-                        entry.unlink()
-                with contextlib.suppress(OSError):
-                    leftover.rmdir()
+                entries = list(leftover.iterdir())
+                if all(self._linked_twin(entry) or (entry.name == MANIFEST and self._manifest_of(entry))
+                       for entry in entries):
+                    with contextlib.suppress(OSError):
+                        for entry in entries:
+                            entry.unlink()
+                        leftover.rmdir()
         names = []
         if self.journal.exists() or self.journal.is_symlink():
             if not self.journal.is_dir() or self.journal.is_symlink():
@@ -302,7 +327,7 @@ class OutputRun:
                 continue  # the run never replaced it
             if hash_file(backup) != digest:
                 continue
-            restoring = self.folder / f"{RESTORING}-{name}"
+            restoring = self.folder / f"{RESTORING}{name}"
             restoring.unlink(missing_ok=True)
             os.link(backup, restoring)
             os.replace(restoring, target)

@@ -546,7 +546,7 @@ def test_a_killed_run_is_rolled_back_by_the_next_run(tmp_path, world, tune):
     # what kill -9 leaves: the journal, and the new corpus's snippet beside the old music
     assert (world / JOURNAL).is_dir()
     assert snapshot(world)["training_snippet.wav"] != before["training_snippet.wav"]
-    (world / ".abcd1234-my_music.midi").write_bytes(b"MThd half a file")  # a write cut short
+    (world / ".lstm.py-tmp-abcd1234-my_music.midi").write_bytes(b"MThd half a file")  # a write cut short
 
     result = run("--epochs", 1, "--no-audio", "--out", world / "my_music.midi")
     assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
@@ -613,16 +613,17 @@ def test_a_users_folder_named_like_the_old_journal_is_left_alone(tmp_path, world
            {name: before[name] for name in before if name.startswith((".lstm-run", "thesis"))}
 
 
-def forge_journal(folder, files, digest=None, **changes):
+def forge_journal(place, files, digest=None, **changes):
     """A journal in lstm.py's format listing files ({name: sha256 or None}); with digest, that
     sha256 in place of the manifest's own."""
     from jazz_improv import safe_files
 
+    status = os.stat(place)
     content = {"format": safe_files.JOURNAL_FORMAT, "version": safe_files.JOURNAL_VERSION,
-               "run": "0" * 32, "files": files, **changes}
-    (folder / JOURNAL).mkdir()
+               "run": "0" * 32, "folder": [status.st_dev, status.st_ino], "files": files, **changes}
+    (place / JOURNAL).mkdir()
     own = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    (folder / JOURNAL / safe_files.MANIFEST).write_text(json.dumps({"content": content, "sha256": digest or own}))
+    (place / JOURNAL / safe_files.MANIFEST).write_text(json.dumps({"content": content, "sha256": digest or own}))
 
 
 @pytest.mark.parametrize("files, digest, changes", [
@@ -630,6 +631,7 @@ def forge_journal(folder, files, digest=None, **changes):
     ({"../thesis.tex": None}, None, {}),  # a path out of the folder
     ({"my_music.midi": None}, "0" * 64, {}),  # a manifest that does not check out
     ({"my_music.midi": None}, None, {"version": 99}),  # a format it does not know
+    ({"my_music.midi": None}, None, {"folder": [0, 0]}),  # another folder's journal, copied here
 ])
 def test_a_journal_that_does_not_check_out_changes_nothing(tmp_path, world, files, digest, changes):
     (world / "thesis.tex").write_text("the user's\n")
@@ -672,6 +674,12 @@ def test_a_journal_cut_short_while_being_built_is_removed_and_changes_nothing(tm
     os.link(world / "my_music.midi", partial / "my_music.midi")
     safe_files.OutputRun([world / "my_music.midi"]).commit()
     assert snapshot(world) == before
+    # a folder of the user's named like one, holding a file that is not a link of the folder's
+    partial.mkdir()
+    (partial / "my_music.midi").write_text("the user's\n")
+    before = snapshot(world)
+    safe_files.OutputRun([world / "my_music.midi"]).commit()
+    assert snapshot(world) == before
 
 
 # kill -9 in the middle of a roll-back: the first file is back, the others not yet
@@ -708,15 +716,17 @@ def test_a_run_killed_while_rolling_back_loses_no_file(tmp_path, world):
 
 
 def test_stale_temporaries_go_and_hidden_files_of_the_user_stay(tmp_path, world):
-    (world / ".abcd1234-my_music.midi").write_bytes(b"MThd half a file")  # left by a killed run
+    (world / ".lstm.py-tmp-abcd1234-my_music.midi").write_bytes(b"MThd half a file")  # left by a killed run
     (world / ".htaccess-old").write_text("the user's\n")
+    (world / ".original-report.json").write_text("the user's, named like an older version's temporaries\n")
+    (world / ".backup01-my_music.midi").write_text("the user's\n")
     (world / ".my_music-v1.midi").write_bytes((world / "my_music.midi").read_bytes())
     before = snapshot(tmp_path)
     # a run that begins writing, then fails at its first file (the 2.9 MB snippet)
     result = run_with("--out", world / "my_music.midi", preexec_fn=limit(resource.RLIMIT_FSIZE, 100_000))
     line = assert_one_line_error(result)
     assert "training_snippet.wav" in line
-    del before["out/.abcd1234-my_music.midi"]
+    del before["out/.lstm.py-tmp-abcd1234-my_music.midi"]
     assert snapshot(tmp_path) == before
 
 
@@ -1091,19 +1101,27 @@ def test_load_weights_that_are_not_a_file_name_the_cause(tmp_path, what, make, e
 @pytest.mark.parametrize("behaviour, note", [
     ("sys.stderr.write(\"Unknown encoder 'libmp3lame'\\n\"); sys.exit(1)",
      "note: ffmpeg could not make the mp3 file (Unknown encoder 'libmp3lame'); the WAV file is kept"),
-    ("import time; time.sleep(600)",
+    ("import time; time.sleep(600)  # MARK",
      "note: ffmpeg did not finish the mp3 file within 10 s and was stopped; the WAV file is kept"),
-], ids=["fails", "hangs"])
+    ("import subprocess; subprocess.run([sys.executable, '-c', 'import time; time.sleep(600)  # MARK'])",
+     "note: ffmpeg did not finish the mp3 file within 10 s and was stopped; the WAV file is kept"),
+], ids=["fails", "hangs", "its child hangs"])
 def test_an_ffmpeg_that_fails_or_hangs_leaves_the_wav_and_a_note(tmp_path, world, behaviour, note):
     tools = tmp_path / "tools"
     tools.mkdir()
-    (tools / "ffmpeg").write_text(f"#!{sys.executable}\nimport sys\n{behaviour}\n")
+    mark = f"fake ffmpeg of {tmp_path}"
+    (tools / "ffmpeg").write_text(f"#!{sys.executable}\nimport sys\n{behaviour.replace('MARK', mark)}\n")
     (tools / "ffmpeg").chmod(0o755)
     (world / "my_music.mp3").write_bytes(b"an earlier run's mp3")
     env = dict(ENV, PATH=f"{tools}{os.pathsep}{ENV.get('PATH', '')}")
     result = run("--epochs", 1, "--bars", 1, "--audio-format", "mp3", "--out", world / "my_music.midi", env=env)
     assert result.returncode == 0 and result.stderr == note + "\n", result.stderr[-3000:]
     assert result.seconds < 90
+    running = []
+    for command_line in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            running.append(command_line.read_bytes())
+    assert not any(mark.encode() in command for command in running)  # the fake ffmpeg and its child are gone
     assert sorted(os.listdir(world)) == sorted(OUTPUTS)  # no mp3: neither this run's nor the earlier one
 
 
