@@ -25,9 +25,9 @@ from music21 import converter, harmony, instrument, meter, note, percussion, str
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import Event, is_midi_pitch, quantize
-from jazz_improv.limits import (MAX_ABC_METRES, MAX_ABC_TUNES, MAX_ABC_VOICES, MAX_BAR_QUARTERS, MAX_DIVISIONS, MAX_DURATION_DIVISIONS,
-                                MAX_METRE_NUMBER, MAX_MIDI_BYTES, MAX_PIECE_QUARTERS, MAX_SCORE_BYTES,
-                                MAX_TOKEN_LENGTH)
+from jazz_improv.limits import (MAX_ABC_METRES, MAX_ABC_TUNES, MAX_ABC_VOICES, MAX_BAR_QUARTERS, MAX_DIVISIONS,
+                                MAX_DURATION_DIVISIONS, MAX_METRE_NUMBER, MAX_MIDI_BYTES, MAX_PIECE_QUARTERS,
+                                MAX_SCORE_BYTES, MAX_TOKEN_LENGTH)
 
 DEFAULT_BEATS_PER_BAR = 4  # a piece that states no metre is in 4/4, as MIDI assumes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -403,13 +403,11 @@ def _score_texture(score):
 # The numbers a MusicXML or ABC file states that music21 would build on: (pattern, what, limit).
 # A tag may hold spaces or attributes, its number comments, CDATA or character references: the
 # XML parser reads all of them as the number.
-MUSICXML_NUMBERS = [(re.compile(rf"<{tag}(?:\s[^>]*)?>(.*?)</{tag}\s*>".encode(), re.DOTALL), what, limit)
+MUSICXML_NUMBERS = [(re.compile(rf"<{tag}(?:\s[^>]*)?>([^<]*)</{tag}\s*>".encode()), what, limit)
                     for tag, what, limit in (("beats", "a time signature's beats", MAX_METRE_NUMBER),
                                              ("beat-type", "a time signature's beat type", MAX_METRE_NUMBER),
                                              ("divisions", "divisions of a quarter note", MAX_DIVISIONS),
                                              ("duration", "a duration", MAX_DURATION_DIVISIONS))]
-XML_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
-XML_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 ABC_METRE = re.compile(rb"(?:^|\[)\s*[ML]:\s*([^\]\n%]*)", re.MULTILINE)
 ABC_UNIT = re.compile(rb"(?:^|\[)\s*L:\s*(\d+)\s*/\s*(\d+)", re.MULTILINE)
 ABC_VOICE = re.compile(rb"(?:^|\[)\s*V:\s*([^\s\]]+)", re.MULTILINE)
@@ -417,6 +415,25 @@ ABC_METRE_FIELD = re.compile(rb"(?:^|\[)\s*M:", re.MULTILINE)
 ABC_NOTE_MULTIPLIER = re.compile(rb"[A-Ga-gz][,']*(\d+)")
 # what is not notes: header and inline fields, comments, quoted chord symbols and text, !decorations!
 ABC_NOT_NOTES = re.compile(rb"^[A-Za-z+]:.*$|%.*$|\[[A-Za-z]:[^\]]*\]|\"[^\"\n]*\"|![^!\n]*!", re.MULTILINE)
+
+
+def _without_comments(data):
+    """XML bytes without their comments, and CDATA sections replaced by their text: one pass,
+    each searched for its end once (a regular expression would search again from every start
+    of a comment left open)."""
+    kept, position = [], 0
+    while (start := min((i for i in (data.find(b"<!--", position), data.find(b"<![CDATA[", position)) if i >= 0),
+                        default=-1)) >= 0:
+        kept.append(data[position:start])
+        comment = data.startswith(b"<!--", start)
+        end = data.find(b"-->" if comment else b"]]>", start)
+        if end < 0:
+            return b"".join(kept)  # open to the end: the XML parser refuses it
+        if not comment:
+            kept.append(data[start + 9:end])
+        position = end + 3
+    kept.append(data[position:])
+    return b"".join(kept)
 
 
 def _as_utf8(data):
@@ -458,17 +475,18 @@ def _numbers_problem(data, suffix):
     """What number a MusicXML or ABC file's text states beyond its limit, or None."""
     if suffix == ".abc":
         return _abc_problem(data)
-    data = XML_CDATA.sub(rb"\1", XML_COMMENT.sub(b"", _as_utf8(data)))
+    data = _without_comments(_as_utf8(data))
     for pattern, what, limit in MUSICXML_NUMBERS:
         for found in pattern.finditer(data):
-            text = html.unescape(found.group(1)[:200].decode("utf-8", "replace"))
+            stated = found.group(1).strip()
+            text = html.unescape(stated[:200].decode("utf-8", "replace"))
             shown = text.strip()[:20]
             parts = re.split(r"[+*/]", text.strip()) or [""]
             try:
                 values = [float(part) for part in parts]
             except ValueError:
                 return f"{what} is not a number ({shown!r})"
-            if len(found.group(1)) > 200 or not all(math.isfinite(v) and 0 <= v <= limit for v in values):
+            if len(stated) > 200 or not all(math.isfinite(v) and 0 <= v <= limit for v in values):
                 return f"{what} of {shown} (at most {limit:,} are read)"
     return None
 

@@ -1176,6 +1176,7 @@ def musicxml_beats(tmp_path, spelling, encoding="utf-8"):
     ("ABC notes of 32 quarters", lambda p: abc_tune(p, '"C"C64 C64 C64|' * 2000),
      "a note of 64 units (32 quarter notes; at most 16 are read)"),
     ("MIDI of 5 MB", lambda p: big_midi(p), "5.0 MB, larger than the 4 MB a piece's file may be"),
+    ("2,000,000 comments left open", lambda p: xml_of(p, b"<!--" * 2_000_000), "not a readable MIDI, MusicXML or ABC"),
     ("ABC of 500 voices", lambda p: abc_tune(p, "".join(f"[V:{v}] CDEF|\n" for v in range(500))),
      "500 voices (at most 32 are read)"),
     ("ABC of 3,000 metre changes", lambda p: abc_tune(p, "".join(f"[M:{1 + b % 12}/4]CDEF|" for b in range(3000))),
@@ -1189,6 +1190,12 @@ def test_numbers_hidden_from_a_plain_scan_are_one_line_at_once(tmp_path, kind, m
     assert line.startswith(f"lstm.py: error: {path}: ") and expected in line, line
     assert result.seconds < 15
     assert snapshot(tmp_path) == before
+
+
+def xml_of(tmp_path, data):
+    path = tmp_path / "open.musicxml"
+    path.write_bytes(data)
+    return path
 
 
 def abc_tune(tmp_path, body):
