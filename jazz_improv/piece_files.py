@@ -488,6 +488,8 @@ def _numbers_problem(data, suffix):
                 return f"{what} is not a number ({shown!r})"
             if len(stated) > 200 or not all(math.isfinite(v) and 0 <= v <= limit for v in values):
                 return f"{what} of {shown} (at most {limit:,} are read)"
+            if what.startswith("divisions") and not all(values):
+                return f"{what} of {shown} (a quarter note needs at least 1)"
     return None
 
 
