@@ -63,7 +63,8 @@ def load_music_utils(midi_path=None, options=Options(), m=None, Tx=30, solo=None
     if windows * len(values_indices) > MAX_WINDOW_VALUES:
         raise InputError(f"{windows:,} training windows of {len(values_indices):,} values would take "
                          f"{windows * len(values_indices) * 240 / 2**20:,.0f} MB, more than the "
-                         f"{MAX_WINDOW_VALUES * 240 / 2**20:,.0f} MB allowed; use fewer --windows or --section START:END")
+                         f"{MAX_WINDOW_VALUES * 240 / 2**20:,.0f} MB allowed; use fewer --windows or "
+                         "--section START:END")
     if len(corpus) <= Tx:
         # A tune shorter than a window is played again and again, chorus after chorus: windows
         # that run past its end go on from its start.

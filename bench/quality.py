@@ -9,10 +9,11 @@ For each corpus, in a fresh process, it trains the course's model once exactly a
 music_inference_model, predict_and_sample and data_utils.generate_music once per temperature
 and seed. Each improvisation plays the course's number of phrases for its corpus, a phrase for
 every third chord group (five for Metheny's, 11 and 10 for the lead sheets), so that it meets
-more of a long tune's harmony than lstm.py's default five phrases do. Each improvisation is measured against its corpus with report.quality_row: lowest and
-highest MIDI pitch, share of notes more than a minor third outside the corpus's range, share
-of steps larger than a fifth, mean absolute step in semitones, and the overlap (0 to 1) of its
-pitch-class, step-size and note-length histograms with the corpus's. Each table has one row
+more of a long tune's harmony than lstm.py's default five phrases do. Each improvisation is
+measured against its corpus with report.quality_row: lowest and highest MIDI pitch, share
+of notes more than a minor third outside the corpus's range, share of steps larger than a
+fifth, mean absolute step in semitones, and the overlap (0 to 1) of its pitch-class, step-size
+and note-length histograms with the corpus's. Each table has one row
 per seed, the median of every column over the seeds, and the corpus measured against itself.
 
 The targets, per corpus and temperature:

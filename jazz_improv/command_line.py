@@ -57,7 +57,8 @@ def _measure_range(text):
     try:
         first, last = (int(part) for part in text.split(":"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be START:END in measures, like 5:20, not {quoted(text)[1:-1]}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be START:END in measures, like 5:20, not {quoted(text)[1:-1]}") from None
     if not 1 <= first <= last:
         raise argparse.ArgumentTypeError(f"needs 1 <= START <= END, not {quoted(text)[1:-1]}")
     return first, last

@@ -180,9 +180,10 @@ class OutputRun:
                 run's journal may list only those); default: the names of paths and removed
     The journal is a folder of hard links to the versions the run replaces, with a manifest
     (format, version, the run's id, the output folder's device and inode, each name with the
-    sha256 of its previous version or None when it had none, and the sha256 of all that). It is built under a temporary name
-    and renamed into place whole. A run restores or removes only the names a verified
-    manifest lists, each a file of its own outputs, and a version only if its sha256 matches.
+    sha256 of its previous version or None when it had none, and the sha256 of all that). It
+    is built under a temporary name and renamed into place whole. A run restores or removes
+    only the names a verified manifest lists, each a file of its own outputs, and a version
+    only if its sha256 matches.
     Raises OutputFolderBusy when another run holds the folder, ForeignJournal when its journal
     cannot be verified, OSError when it cannot be created or locked.
     """

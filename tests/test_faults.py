@@ -486,8 +486,9 @@ def test_a_reader_that_goes_away_never_undoes_a_finished_run(tmp_path, world):
 def test_a_closed_stderr_changes_nothing(tmp_path):
     """`2>&-`: no file of the run takes descriptor 2, and the run completes."""
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "lstm.py", "--epochs", "1", "--no-audio", "--out", str(out / "my_music.midi")],
-                          cwd=ROOT, env=ENV, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), timeout=240)
+    done = subprocess.run([sys.executable, "lstm.py", "--epochs", "1", "--no-audio",
+                           "--out", str(out / "my_music.midi")], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                          preexec_fn=lambda: os.close(2), timeout=240)
     assert done.returncode == 0
     assert done.stdout.decode().splitlines()[-1] == f"Report saved in {out / 'report.json'}"
     assert sorted(os.listdir(out)) == sorted(set(OUTPUTS) - AUDIO_OUTPUTS)
