@@ -2,9 +2,11 @@
 of values from the inference model (predict_and_sample), and new music written from those values
 (generate_music)."""
 
+import inspect
 import itertools
 import math
 import random
+from fractions import Fraction
 
 import numpy as np
 from music21 import instrument, note, stream, tempo
@@ -18,6 +20,7 @@ from jazz_improv.limits import (DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_VAL
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
+from jazz_improv.rhythm import BREATH, TICKS, breathe, token_length
 from music_utils import data_processing, windows_for
 from preprocess import get_corpus_data, get_musical_data
 from qa import clean_up_notes, prune_grammar, prune_notes
@@ -98,20 +101,22 @@ def predict_and_sample(inference_model, x_initializer=None, a_initializer=None, 
 
 def generate_music(inference_model, indices_values=None, chords=None, predict_and_sample=predict_and_sample,
                    out_path="output/my_music.midi", seed=0, progression=None, bars=None,
-                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None, pitch_classes=None, phrases=None):
+                   beats_per_bar=DEFAULT_BEATS_PER_BAR, register=None, pitch_classes=None, phrases=None,
+                   rhythm=None, values=None):
     """Improvise over chords and write the result as MIDI.
 
     `generate_music(inference_model)`, as the course calls it, improvises over the course's
-    corpus: its values and chords, and its melody's register and pitch classes.
+    corpus: its values and chords, and its melody's register, pitch classes and rhythm.
 
-    Without a progression, as in the course: for chord groups 1, 2, ... (from group 1 again if
-    the corpus has fewer), `phrases` times, or until the piece has `bars` bars, the model
-    predicts a phrase of values (if both are None: DEFAULT_PHRASES phrases, the course's five,
-    each of at most PHRASE_QUARTERS quarter notes in whole bars),
-    which the grammar turns into notes over that group's chords. With a progression, phrases
-    follow each other over the progression, looped, until `bars` bars (16 if None) are filled.
-    The clean-up rules tidy every phrase. Each phrase lasts a whole number of bars and the
-    next starts after it; the piece lasts at most MAX_BARS (256) bars, whatever the values.
+    Without a progression, as in the course: `phrases` times, or until the piece has `bars`
+    bars, the model predicts a phrase of values (if both are None: DEFAULT_PHRASES phrases, the
+    course's five, each of at most PHRASE_QUARTERS quarter notes in whole bars), which the
+    grammar turns into notes over the corpus's chords. The course plays phrase i over chord
+    group i, its chords repeated under every bar; with a register, the phrases walk through
+    the corpus's chords bar after bar, as the tune has them. With a progression, phrases follow
+    each other over the progression, looped, until `bars` bars (16 if None) are filled. The
+    clean-up rules tidy every phrase. Each phrase lasts a whole number of bars and the next
+    starts after it; the piece lasts at most MAX_BARS (256) bars, whatever the values.
 
     Arguments:
         inference_model -- the model returned by music_inference_model
@@ -125,12 +130,19 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
                 progression)
         beats_per_bar -- the metre's bar length in quarter notes
         register -- (lowest, highest) MIDI pitch the melody keeps to, e.g. the corpus's, and
-                    approach tones stay approach tones (None: the course's rules, no ceiling
-                    and approach tones played as chord tones)
+                    approach tones stay approach tones, phrases walk through the chords bar by
+                    bar and end with a breath (None: the course's rules, no ceiling, approach
+                    tones played as chord tones, lengths on the sixteenth grid by coin toss,
+                    one chord group under each phrase)
         pitch_classes -- with a register, {pitch class: how many of the corpus's notes have
                     it}, which weights the grammar's draw (see grammar.unparse_grammar)
         phrases -- without bars or a progression, how many phrases, each as long as its values
                    (None: DEFAULT_PHRASES, of at most PHRASE_QUARTERS each)
+        rhythm -- with a register, the corpus's jazz_improv.rhythm.Rhythm: each phrase starts
+                  from a different value that opens one of its measures (when predict_and_sample
+                  takes an x_initializer), and its values are laid on the corpus's onset gaps
+                  (None: each value lasts its length, every phrase starts from zeros)
+        values -- a list that, if given, receives each phrase's values (a list of tokens)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
     """
@@ -140,17 +152,25 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
             indices_values = get_corpus_data(corpus.abstract_grammars)[3]
             register = corpus.register if register is None else register
             pitch_classes = corpus.pitch_classes if pitch_classes is None else pitch_classes
+            rhythm = corpus.rhythm if rhythm is None else rhythm
         chords = corpus.chords if chords is None else chords
+    ours = register is not None  # the course's rules, or ours (README, "Differences from the course")
     rng = random.Random(seed)
     melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM)])
     accompaniment = stream.Part([instrument.Piano()])
     phrase_longest = None  # bars a phrase may last
     if progression is None:
-        # The course's plan: phrase i over chord group i, the group's chords repeated under
-        # every bar of the phrase. The course plays len(chords) // 3 - 1 phrases, five for its
-        # corpus; a large corpus would make that hundreds, so five it is for every corpus.
         groups = len(chords) - 1  # group 0 is the course's header
-        plans = ((i, [chords[1 + (i - 1) % groups if groups else 0]], 0) for i in itertools.count(1))
+        if ours and groups:
+            # The tune's chords bar after bar, each phrase going on where the last one stopped.
+            corpus_bars = [list(group) for group in chords[1:]]
+            plans = ((i, corpus_bars, None) for i in itertools.count(1))
+        else:
+            # The course's plan: phrase i over chord group i, the group's chords repeated under
+            # every bar of the phrase.
+            plans = ((i, [chords[1 + (i - 1) % groups if groups else 0]], 0) for i in itertools.count(1))
+        # The course plays len(chords) // 3 - 1 phrases, five for its corpus; a large corpus
+        # would make that hundreds, so five it is for every corpus.
         if bars is not None:
             phrases = None
         elif phrases is None:
@@ -164,37 +184,46 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         phrases, bars = None, DEFAULT_BARS if bars is None else bars
     longest = MAX_BARS if bars is None else bars  # values of 16 beats each would make hours
     phrase_longest = phrase_longest or longest
+    openings = _openings(rhythm, indices_values, predict_and_sample, inference_model, rng) if ours else []
     curr_offset = 0.0
     bar = 0
     print("Predicting new values for different set of chords.")
     for label, bar_groups, first_bar in plans:
         if bar >= longest or (phrases is not None and label > phrases):
             break
-        _, indices = predict_and_sample(inference_model)
-        pred = [indices_values[int(p)] for p in indices.ravel()]
-        predicted_tones = " ".join(["C,0.25"] + pred)
+        opening = openings[(label - 1) % len(openings)] if openings else None
+        pred = _phrase_values(predict_and_sample, inference_model, indices_values, opening)
+        phrase = pred if opening is None else [indices_values[opening]] + pred
+        if values is not None:
+            values.append(phrase)
+        first = "C,0.25" if opening is None else indices_values[opening]
+        predicted_tones = " ".join([first] + pred)
         # The course turns approach (A) and arbitrary (X) tones into chord tones, "a common
         # choice". With a register the grammar draws an approach tone among the pitch classes
         # the corpus plays when one fits, so approach tones stay: jazz lines are full of them
         # (README, "Differences from the course", item 18), and the course's rule left none.
         predicted_tones = predicted_tones.replace(" X", " C")
-        if register is None:
-            predicted_tones = predicted_tones.replace(" A", " C")
-        predicted_tones = prune_grammar(predicted_tones, rng)
+        if not ours:
+            predicted_tones = prune_grammar(predicted_tones.replace(" A", " C"), rng)
+        elif rhythm is not None:
+            # The values' own lengths (triplets too), each followed by the corpus's gap
+            predicted_tones = breathe(predicted_tones, rhythm.gaps, rng)
 
-        length = sum(float(token.split(",")[1]) for token in predicted_tones.split(" "))
+        length = sum(token_length(token.split(",")[1]) for token in predicted_tones.split(" "))
         phrase_bars = max(1, math.ceil(length / beats_per_bar))
         phrase_bars = min(phrase_bars, phrase_longest, longest - bar)
         curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
-                                    phrase_bars, beats_per_bar)
+                                    phrase_bars, beats_per_bar, held=ours)
         sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,
                                  pitch_classes=pitch_classes)
         sounds = prune_notes(sounds)
         sounds = clean_up_notes(sounds)
         phrase_end = phrase_bars * beats_per_bar
-        sounds = [s for s in sounds if s.offset < phrase_end]
+        # Ours: a phrase cut short by its bars still ends with a breath before the next.
+        sound_end = phrase_end - (Fraction(BREATH, TICKS) if ours and length > phrase_end else 0)
+        sounds = [s for s in sounds if s.offset < sound_end]
         for s in sounds:  # nothing rings on into the next phrase
-            s.quarterLength = min(s.quarterLength, phrase_end - s.offset)
+            s.quarterLength = min(s.quarterLength, sound_end - s.offset)
 
         print('Generated %s sounds using the predicted values for the set of chords ("%s") and after pruning'
               % (len([k for k in sounds if isinstance(k, note.Note)]), label))
@@ -211,3 +240,30 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
     write_midi(out_stream, out_path)
     print(f"Your generated music is saved in {out_path}")
     return out_stream
+
+
+def _openings(rhythm, indices_values, predict_and_sample, inference_model, rng):
+    """The indices of the values that open the corpus's measures, in an order drawn from rng:
+    phrase i starts from the i-th (looped), so no two phrases start alike while there are
+    openings left. [] when there is no rhythm or predict_and_sample takes no x_initializer
+    (a learner's own may not)."""
+    if rhythm is None:
+        return []
+    try:
+        inspect.signature(predict_and_sample).bind(inference_model, x_initializer=None)
+    except (TypeError, ValueError):
+        return []
+    values_indices = {value: index for index, value in indices_values.items()}
+    found = [values_indices[value] for value in rhythm.openings if value in values_indices]
+    return rng.sample(found, len(found))
+
+
+def _phrase_values(predict_and_sample, inference_model, indices_values, opening):
+    """The tokens of one phrase predicted from zeros, or from the one-hot of value `opening`."""
+    if opening is None:
+        _, indices = predict_and_sample(inference_model)
+    else:
+        x_initializer = np.zeros((1, 1, len(indices_values)))
+        x_initializer[0, 0, opening] = 1
+        _, indices = predict_and_sample(inference_model, x_initializer=x_initializer)
+    return [indices_values[int(p)] for p in np.asarray(indices).ravel()]

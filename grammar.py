@@ -14,6 +14,7 @@ import random
 
 from music21 import chord, note, stream
 
+from jazz_improv.rhythm import token_length
 from jazz_improv.music_rules import (chord_at, fits, measure_grammar, note_in_register, pitch_class_counts,
                                      scale_names, window)
 
@@ -89,7 +90,7 @@ def unparse_grammar(m1_grammar, m1_chords, rng=random, register=None, pitch_clas
     previous = None
     for token in m1_grammar.split(" "):
         terms = token.split(",")
-        kind, length = terms[0], float(terms[1])
+        kind, length = terms[0], token_length(terms[1])
         if kind == "R":
             elements.insert(offset, note.Rest(quarterLength=length))
             offset += length

@@ -37,6 +37,7 @@ import numpy as np
 
 from data_utils import generate_music, load_music_utils
 from music_utils import one_hot
+from preprocess import get_corpus_data
 from jazz_improv import audio, report
 from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
 from jazz_improv.midi_output import TEMPO_BPM
@@ -90,7 +91,7 @@ if __name__ == "__main__":
     undo_killed_run(__name__, written)  # a run killed there is undone before its files are read
     options = corpus_options(args)
     if args.load_weights:
-        indices_values, register, pitch_classes = load_vocabulary(
+        indices_values, register, pitch_classes, rhythm = load_vocabulary(
             Path(args.load_weights).with_name("vocabulary.json"))
         n_values = len(indices_values)
         solo = load_solo(corpus_file(args.midi), options) if args.chords is None else None
@@ -98,9 +99,9 @@ if __name__ == "__main__":
     else:
         midi_path = corpus_file(args.midi)
         solo = load_solo(midi_path, options)
-        # the melody's lowest and highest pitch and how often it plays each pitch class: the
-        # improvisation keeps to the one and follows the other
-        register, pitch_classes = solo.register, solo.pitch_classes
+        # the melody's lowest and highest pitch, how often it plays each pitch class, and its
+        # rhythm: the improvisation keeps to the first and follows the others
+        register, pitch_classes, rhythm = solo.register, solo.pitch_classes, solo.rhythm
         X, Y, n_values, indices_values = load_music_utils(midi_path, options, m=m, Tx=Tx, solo=solo)
         print("shape of X:", X.shape)
         print("number of training examples:", X.shape[0])
@@ -254,7 +255,7 @@ if __name__ == "__main__":
         print(f"Training curve saved in {files.loss}")
         show(files.loss)
         save_weights_file(model, files.weights)
-        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, solo.digests)
+        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, solo.digests, rhythm)
         print(f"Model saved in {files.weights} and {files.vocabulary}")
 
 # %% [markdown]
@@ -414,10 +415,11 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
+    phrase_values = []  # each phrase's values, for the report
     out_stream = generate_music(inference_model, indices_values, chords, predict_and_sample,
                                 out_path=files.midi, seed=args.seed, progression=options.progression,
                                 bars=args.bars, beats_per_bar=beats_per_bar, register=register,
-                                pitch_classes=pitch_classes)
+                                pitch_classes=pitch_classes, rhythm=rhythm, values=phrase_values)
 
 # %% [markdown]
 # ### 3.4 - Listen and look
@@ -454,9 +456,11 @@ if __name__ == "__main__":
 
 # %%
 if __name__ == "__main__":
-    corpus_metrics = report.melody_metrics(*(solo_timeline(solo) if solo else ([], [])))
+    corpus_metrics = report.melody_metrics(*(solo_timeline(solo) if solo else ([], [])), beats_per_bar)
     generated_metrics = report.melody_metrics(out_stream.parts[0].flatten().notes,
-                                              list(out_stream.parts[1].flatten().notes))
+                                              list(out_stream.parts[1].flatten().notes), beats_per_bar)
+    if solo:
+        generated_metrics |= report.originality(phrase_values, get_corpus_data(solo.abstract_grammars)[0])
     print(report.format_report(corpus_metrics, generated_metrics))
     report.write_report(files.report, corpus_metrics, generated_metrics)
     print(f"Report saved in {files.report}")

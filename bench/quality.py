@@ -62,6 +62,7 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
 
     import lstm
     from data_utils import generate_music, load_music_utils
+    from preprocess import get_corpus_data
     from jazz_improv import report
     from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
 
@@ -70,7 +71,8 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
     path = corpus_file(corpus)
     solo = load_solo(path)
     X, Y, n_values, indices_values = load_music_utils(path, Tx=TX)
-    corpus_metrics = report.melody_metrics(*solo_timeline(solo))
+    corpus_metrics = report.melody_metrics(*solo_timeline(solo), solo.beats_per_bar)
+    corpus_values = get_corpus_data(solo.abstract_grammars)[0]
 
     # lstm.py seeds, then creates the shared layers for its corpus's n_values; rebinding the
     # module's names is what the notebook does for another corpus. Fresh layers every time, so
@@ -109,15 +111,17 @@ def run_corpus(corpus, epochs, seeds, temperatures, modes):
                     keras.utils.set_random_seed(seed)
                     for sampler in samplers:
                         sampler.seed_generator.state.assign(keras.random.SeedGenerator().state)
+                    phrases = []
                     with contextlib.redirect_stdout(devnull):  # generate_music reports each phrase
                         score = generate_music(inference, indices_values, solo.chords, lstm.predict_and_sample,
                                                out_path=Path(folder) / f"{mode}_{temperature}_{seed}.midi",
                                                seed=seed, beats_per_bar=solo.beats_per_bar,
                                                register=registers[mode],
-                                               pitch_classes=pitch_classes[mode],
-                                               phrases=max(len(solo.chords) // 3 - 1, 1))
+                                               pitch_classes=pitch_classes[mode], rhythm=solo.rhythm,
+                                               phrases=max(len(solo.chords) // 3 - 1, 1), values=phrases)
                     generated = report.melody_metrics(score.parts[0].flatten().notes,
-                                                      list(score.parts[1].flatten().notes))
+                                                      list(score.parts[1].flatten().notes), solo.beats_per_bar)
+                    generated |= report.originality(phrases, corpus_values)
                     rows[mode].setdefault(str(temperature), []).append(report.quality_row(corpus_metrics, generated))
     print(json.dumps({"corpus": corpus, "note_count": corpus_metrics["note_count"], "n_values": n_values,
                       "register": list(solo.register), "train_s": train_s, "generate_s": time.perf_counter() - began,
@@ -146,9 +150,9 @@ def median_row(rows):
     return middle
 
 
-def check(rows, reference, register):
+def check(rows, reference, register, rhythm_targets=False):
     """[(target met, reason)] for one corpus, temperature and mode. A melody without notes has
-    no measures (None): it meets no target."""
+    no measures (None): it meets no target. rhythm_targets: check_rhythm's too."""
     middle = median_row(rows)
 
     def shown(value, fmt):
@@ -180,6 +184,35 @@ def check(rows, reference, register):
         # the shortfall too: a median of 0.7998 reads 0.800 even with three decimals
         short = "" if met or value is None else f" (short by {floor - value:.4f})"
         results.append((met, f"{name} {shown(value, '{:.3f}')} {'>=' if met else '<'} {floor}{short}"))
+    if rhythm_targets:
+        results += check_rhythm(rows, middle, reference)
+    return results
+
+
+def check_rhythm(rows, middle, reference):
+    """[(target met, reason)] of the rhythm, harmony and phrase targets (issue 16), on the medians."""
+    results = []
+
+    def at_least(key, name, factor, fmt):
+        value, floor = middle[key], factor * (reference[key] or 0)
+        met = value is not None and value >= floor - 1e-12
+        results.append((met, f"{name} {'-' if value is None else fmt.format(value)} "
+                             f"{'>=' if met else '<'} {fmt.format(floor)}"))
+
+    at_least("triplet_onset_share", "triplet onsets", 0.5, "{:.1%}")
+    at_least("gap_entropy", "gap entropy", 0.7, "{:.2f}")
+    silence, low, high = middle["silence_share"], 0.5 * reference["silence_share"], 1.5 * reference["silence_share"]
+    met = silence is not None and low <= silence <= high
+    results.append((met, f"silence {'-' if silence is None else f'{silence:.1%}'} "
+                         f"{'in' if met else 'outside'} {low:.1%}-{high:.1%}"))
+    tones, corpus_tones = middle["chord_tone_share"], reference["chord_tone_share"]
+    met = tones is not None and abs(tones - corpus_tones) <= 0.08
+    results.append((met, f"chord tones {'-' if tones is None else f'{tones:.1%}'} "
+                         f"{'within' if met else 'beyond'} 8 points of {corpus_tones:.1%}"))
+    at_least("harmony_change_share", "bars changing chords", 0.75, "{:.1%}")
+    repeated = [seed for seed, row in enumerate(rows) if row["distinct_phrase_share"] != 1]
+    results.append((not repeated, "no two phrases alike" if not repeated else
+                    f"phrases repeated (seeds {', '.join(map(str, repeated))})"))
     return results
 
 
@@ -241,7 +274,8 @@ def main():
                 table += [("median", median_row(rows)), ("corpus", reference)]
                 print(f"{mode} ({MODES[mode]}):")
                 print(report.format_quality_rows(table))
-                results = check(rows, reference, register)
+                print(report.format_quality_rows(table, columns=report.RHYTHM_COLUMNS))
+                results = check(rows, reference, register, rhythm_targets=mode == "after")
                 verdicts.append((mode, verdict(results)))
                 summary.append((corpus, temperature, mode, all(met for met, _ in results)))
             for mode, text in verdicts:

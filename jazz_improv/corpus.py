@@ -34,6 +34,7 @@ from jazz_improv.limits import CORPUS_PATH, CORPUS_SUFFIXES, MAX_NOTES, MUSIC21_
 from jazz_improv.melody_and_chords import bars_and_chords, in_section, melody_and_harmony
 from jazz_improv.music_rules import measure_grammar
 from jazz_improv.piece_files import check_size, textures
+from jazz_improv.rhythm import Rhythm, corpus_rhythm
 from jazz_improv.safe_files import not_a_regular_file, sha256_of
 
 CORPUS_URL = "https://raw.githubusercontent.com/jisungk/deepjazz/master/midi/original_metheny.mid"
@@ -72,7 +73,8 @@ class Solo(NamedTuple):
     measures have (on a tie, the first file's); register the melody's lowest and highest MIDI
     pitch, which improvised melodies keep to; pitch_classes how many of the melody's notes have
     each pitch class it plays ({0-11: count}), which improvised melodies follow; digests the
-    sha256 of each file it was read from."""
+    sha256 of each file it was read from; rhythm its jazz_improv.rhythm.Rhythm (where its notes start,
+    the gaps between them, the values opening its measures), which improvised phrases follow."""
 
     measures: list
     chords: list
@@ -82,6 +84,7 @@ class Solo(NamedTuple):
     bar_lengths: tuple
     pitch_classes: dict
     digests: tuple = ()
+    rhythm: Rhythm | None = None
 
 
 class Piece(NamedTuple):
@@ -357,8 +360,9 @@ def load_solo(data_fn, options=Options(), cache_dir=None):
         raise InputError(f"none of the {len(paths)} files can be used (the reasons are above)")
     counts = Counter(bar_lengths)
     beats_per_bar = max(counts, key=counts.get)  # the first file's bar length wins a tie
-    return Solo(measures, chords, grammars, beats_per_bar, melody_register(measures), tuple(bar_lengths),
+    solo = Solo(measures, chords, grammars, beats_per_bar, melody_register(measures), tuple(bar_lengths),
                 melody_pitch_classes(measures), tuple(digests))
+    return solo._replace(rhythm=corpus_rhythm(solo_timeline(solo)[0], grammars))
 
 
 def melody_register(measures):

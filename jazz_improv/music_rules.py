@@ -226,23 +226,30 @@ START_SPREAD = 4
 
 
 def _fitting_spellings(a_chord, kind):
-    """Pitch class -> a spelling of it that fits the token's type over the chord.
+    """Pitch class -> a spelling of it of the token's type over the chord, as note_kind types it
+    (a scale tone is no chord tone, an approach tone neither), or failing any, and for "X", one
+    that fits it (fits: a chord tone may stand for a scale tone, an approach tone for an "X").
 
+    Why the exact type: the corpus's values type each note as the report does, so drawing a
+    chord tone for a scale-tone value made improvisations more "inside" than their corpus.
     The type tests look at note names only, so the answer holds in every octave; it is
     computed once per chord and type.
     """
-    return dict(_spellings_of(_chord_key(a_chord), kind))
+    key = _chord_key(a_chord)
+    exact = kind in ("S", "A") and _spellings_of(key, kind, exact=True)  # X: as the course draws it
+    return dict(exact or _spellings_of(key, kind, exact=False))
 
 
 @lru_cache(maxsize=4096)
-def _spellings_of(chord_key, kind):
+def _spellings_of(chord_key, kind, exact):
     a_chord = chord.Chord(list(chord_key[0]))
     found = []
     for pitch_class in range(12):
         default = pitch.Pitch(midi=60 + pitch_class)
         # a chord or scale may spell the class either way (G# or A-, F or E#)
         for spelled in [default] + default.getAllCommonEnharmonics(alterLimit=1):
-            if fits(a_chord, note.Note(spelled.name), kind):
+            a_note = note.Note(spelled.name)
+            if note_kind(a_chord, a_note) == kind if exact else fits(a_chord, a_note, kind):
                 found.append((pitch_class, spelled.name))
                 break
     return tuple(found)
@@ -358,16 +365,34 @@ def pitch_class_counts(pitch_classes):
 
 # --- chords under a phrase ---------------------------------------------------------------
 
-def phrase_chords(bar_groups, first_bar, bars, beats_per_bar):
+def phrase_chords(bar_groups, first_bar, bars, beats_per_bar, held=False):
     """Chords for a phrase of `bars` bars, offsets from the phrase's start.
 
     bar_groups lists each bar's chords (music21 Chords); bar k of the phrase takes
     bar_groups[(first_bar + k) % len(bar_groups)], so a short progression loops.
+    held: the phrase starts with the chord sounding at its start (from the nearest bar before
+    it that has one) when its first bar has none on its downbeat, and a chord lasts no longer
+    than the next one's start, as a tune's chords are played bar after bar.
     """
     voice = stream.Voice()
+    count = len(bar_groups)
     for bar in range(bars):
-        for a_chord in bar_groups[(first_bar + bar) % len(bar_groups)]:
+        for a_chord in bar_groups[(first_bar + bar) % count]:
             voice.insert(bar * beats_per_bar + a_chord.offset % beats_per_bar, copy.deepcopy(a_chord))
+    if not held:
+        return voice
+    starts = [c.offset for c in voice.notes]
+    if not starts or min(starts) > 0:
+        earlier = next((bar_groups[(first_bar - back) % count] for back in range(1, count + 1)
+                        if bar_groups[(first_bar - back) % count]), None)
+        if earlier:
+            carried = copy.deepcopy(max(earlier, key=lambda c: c.offset % beats_per_bar))
+            carried.quarterLength = min(starts, default=bars * beats_per_bar)
+            voice.insert(0, carried)
+    chords = sorted(voice.notes, key=lambda c: c.offset)
+    for a_chord, following in zip(chords, chords[1:]):
+        if following.offset > a_chord.offset:
+            a_chord.quarterLength = min(a_chord.quarterLength, following.offset - a_chord.offset)
     return voice
 
 

@@ -1,6 +1,6 @@
 """A trained model, saved and loaded: its weights (HDF5 arrays, no code, no pickles) and the
-vocabulary they stand for (vocabulary.json: the values, the corpus melody's register and
-pitch-class counts, the corpus files' sha256), which is checked before anything is built from it.
+vocabulary they stand for (vocabulary.json: the values, the corpus melody's register,
+pitch-class counts and rhythm, the corpus files' sha256), which is checked before anything is built from it.
 """
 
 import errno
@@ -12,28 +12,38 @@ import numpy as np
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import is_midi_pitch
-from jazz_improv.limits import MAX_PITCH_CLASS_COUNT, MAX_VALUES, MAX_VOCABULARY_BYTES
+from jazz_improv.limits import (MAX_ONSET_GAP_ROWS, MAX_PITCH_CLASS_COUNT, MAX_TOKEN_LENGTH, MAX_VALUES,
+                                MAX_VOCABULARY_BYTES)
 from jazz_improv.music_rules import is_token
+from jazz_improv.rhythm import TICKS, Rhythm
 from jazz_improv.safe_files import TooLarge, read_untrusted_json, write_atomically
 
 
-def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256):
+def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256, rhythm=None):
     """Write the values in index order, the corpus melody's register, its note count per pitch
-    class (pitch_classes, {0-11: count}) and the sha256 of the corpus's files (corpus_sha256, a
-    list, e.g. corpus.Solo.digests), as JSON."""
+    class (pitch_classes, {0-11: count}), the sha256 of the corpus's files (corpus_sha256, a
+    list, e.g. corpus.Solo.digests) and its rhythm (a jazz_improv.rhythm.Rhythm: onset gaps as
+    [length, position, gap, count] rows in ticks, and the opening values' indices), as JSON."""
     entry = {"values": [indices_values[i] for i in range(len(indices_values))],
              "register": list(register), "pitch_class_counts": [pitch_classes.get(pc, 0) for pc in range(12)],
              "corpus_sha256": list(corpus_sha256)}
+    if rhythm is not None:
+        values_indices = {value: index for index, value in indices_values.items()}
+        entry["onset_gaps"] = [[length, position, gap, count]
+                               for (length, position), counts in sorted(rhythm.gaps.items())
+                               for gap, count in sorted(counts.items())]
+        entry["openings"] = [values_indices[v] for v in rhythm.openings if v in values_indices]
     text = json.dumps(entry, indent=1)
     write_atomically(path, lambda temporary: Path(temporary).write_text(text))
 
 
 def load_vocabulary(path):
-    """(indices_values, register, pitch_classes {0-11: count}) from a file written by
-    save_vocabulary.
+    """(indices_values, register, pitch_classes {0-11: count}, rhythm) from a file written by
+    save_vocabulary; rhythm is None for a vocabulary saved before rhythms were.
 
-    The file is not trusted: its size, every value's syntax, the register and the pitch-class
-    counts are checked before anything is built from it. Raises InputError when it is missing or not valid.
+    The file is not trusted: its size, every value's syntax, the register, the pitch-class
+    counts and the rhythm are checked before anything is built from it. Raises InputError when
+    it is missing or not valid.
     """
     path = Path(path)
     problem = f"{path}: not a vocabulary written by lstm.py"
@@ -42,6 +52,7 @@ def load_vocabulary(path):
         values, register = entry["values"], entry["register"]
         # Vocabularies from before the counts have a list of the classes alone.
         counts, classes = entry.get("pitch_class_counts"), entry.get("pitch_classes")
+        gaps, openings = entry.get("onset_gaps"), entry.get("openings")
     except FileNotFoundError as error:
         if error.errno != errno.ENOENT:  # a folder, a pipe, a device ...
             raise InputError(f"{path}: {error.strerror}; the vocabulary is a file written with the weights") from None
@@ -70,7 +81,31 @@ def load_vocabulary(path):
     if (not isinstance(counts, list) or len(counts) != 12
             or not all(type(c) is int and 0 <= c <= MAX_PITCH_CLASS_COUNT for c in counts)):
         raise InputError(f"{problem} (its pitch_class_counts must be 12 counts of notes)")
-    return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}
+    rhythm = _rhythm(gaps, openings, values, problem)
+    return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}, rhythm
+
+
+def _rhythm(rows, openings, values, problem):
+    """The Rhythm of a vocabulary's onset_gaps rows and openings, checked; None if it has neither."""
+    if rows is None and openings is None:
+        return None
+    longest = MAX_TOKEN_LENGTH * TICKS
+
+    def whole(number, low, high):
+        return type(number) is int and low <= number <= high
+
+    if (not isinstance(rows, list) or len(rows) > MAX_ONSET_GAP_ROWS
+            or not all(isinstance(row, list) and len(row) == 4 and whole(row[0], 1, longest)
+                       and whole(row[1], 0, TICKS - 1) and whole(row[2], 1, longest)
+                       and whole(row[3], 1, MAX_PITCH_CLASS_COUNT) for row in rows)):
+        raise InputError(f"{problem} (its onset_gaps must be at most {MAX_ONSET_GAP_ROWS:,} rows of "
+                         f"[length, position, gap, count] in twelfths of a quarter note)")
+    if not isinstance(openings, list) or not all(whole(index, 0, len(values) - 1) for index in openings):
+        raise InputError(f"{problem} (its openings must be indices of its values)")
+    gaps = {}
+    for length, position, gap, count in rows:
+        gaps.setdefault((length, position), {})[gap] = count
+    return Rhythm(gaps, tuple(dict.fromkeys(values[index] for index in openings)))
 
 
 def save_weights_file(model, path):

@@ -65,7 +65,7 @@ def test_generate_music_with_the_model_alone_uses_the_course_corpus(tmp_path, co
     model = FixedModel(np.arange(50) * 7 % n_values, n_values)
     generate_music(model, out_path=tmp_path / "alone.midi")
     generate_music(model, indices_values, solo.chords, out_path=tmp_path / "given.midi",
-                   register=solo.register, pitch_classes=solo.pitch_classes)
+                   register=solo.register, pitch_classes=solo.pitch_classes, rhythm=solo.rhythm)
     assert (tmp_path / "alone.midi").read_bytes() == (tmp_path / "given.midi").read_bytes()
     assert capsys.readouterr().out.count("Generated ") == 10  # five phrases each time
 

@@ -264,12 +264,13 @@ def test_leap_rule_prefers_pitches_within_a_fifth():
 
 def test_leap_rule_leans_to_the_corpus_interval():
     # From C4, window <M3,m-3> (A3 57 .. E4 64) middle 60.5 = the corpus's step of a semitone:
-    # scale tones A3 B3 D4 E4 (C4 would repeat). B3 and D4 are nearest the middle: taken half
-    # the time outright, and half of the rest by the uniform draw, 3/4 in all.
+    # scale tones that are no chord tone A3 B3 D4 (C4 would repeat, E4 is of the chord). B3 and
+    # D4 are nearest the middle: taken half the time outright, and two thirds of the rest by
+    # the uniform draw, 5/6 in all.
     chords = pinned_start(["C4"])
     seconds = [pitches("C,1.0 S,1.0,<M3,m-3>", chords, seed, register=(50, 76))[1] for seed in range(200)]
-    assert set(seconds) == {57, 59, 62, 64}
-    assert 0.65 < sum(m in (59, 62) for m in seconds) / len(seconds) < 0.85
+    assert set(seconds) == {57, 59, 62}
+    assert 0.75 < sum(m in (59, 62) for m in seconds) / len(seconds) < 0.92
 
 
 def test_register_mode_is_reproducible_for_a_seed():
@@ -320,11 +321,12 @@ def test_pitch_classes_the_corpus_never_plays_are_left_out_while_others_fit():
 
 
 def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
-    # Scale tones over C major with a window of a fifth each way. Counted equally, C and G come
-    # about as often as the other tones; a corpus that plays one of them a thousand times as
-    # often makes it about twice as frequent or more (not far more: a note never repeats the one
-    # before, and half the draws take the interval nearest the window's middle whatever its
-    # class). Over blocks of 40 seeds the ratio is 1.9-2.2 for C and 2.8-3.2 for G.
+    # Scale tones over C major with a window of a fifth each way: A B D F#, the scale music21
+    # derives (G major) less the chord's C E G; F# is left out, the corpus never plays it. A
+    # corpus that plays D or A a thousand times as often as the others makes it more frequent by
+    # about a quarter to a half (not far more: a note never repeats the one before, and half the
+    # draws take the interval nearest the window's middle whatever its class). Measured over 40
+    # seeds: D 22% -> 33%, A 37% -> 47%.
     chords = stream.Voice()
     chords.insert(0, chord.Chord(["C4", "E4", "G4"]))
     grammar = " ".join(["S,0.5"] + ["S,0.5,<P-5,P5>"] * 31)
@@ -337,10 +339,10 @@ def test_pitch_classes_the_corpus_plays_most_are_drawn_most():
             found.update(n.pitch.midi % 12 for n in notes if isinstance(n, note.Note))
         return found[favoured] / sum(found.values())
 
-    for favoured in (0, 7):
+    for favoured in (2, 9):
         equal = share_of(favoured, {pc: 1 for pc in c_major_scale})
         weighted = share_of(favoured, {pc: 1000 if pc == favoured else 1 for pc in c_major_scale})
-        assert weighted > 1.5 * equal
+        assert weighted > 1.2 * equal
 
 
 @pytest.mark.parametrize("register", [None, (55, 79)])

@@ -6,8 +6,8 @@ import math
 import pytest
 from music21 import chord, note
 
-from jazz_improv.report import (compare, format_quality_rows, format_report, histogram_overlap, melody_metrics,
-                    quality_row, write_report)
+from jazz_improv.report import (RHYTHM_COLUMNS, compare, format_quality_rows, format_report, histogram_overlap,
+                                melody_metrics, quality_row, write_report)
 
 
 def melody(*names, length=1.0):
@@ -51,7 +51,12 @@ def test_pitch_class_entropy():
 def test_duration_histogram():
     notes = melody("C4", "D4") + melody("E4", length=0.5) + melody("G4", length=4.0)
     histogram = melody_metrics(notes, C_MAJOR)["duration_histogram"]
-    assert histogram == {"<=1/16": 0.0, "1/8": 0.25, "1/4": 0.5, "1/2": 0.0, "longer": 0.25}
+    assert histogram == {"shorter": 0.0, "1/16": 0.0, "1/8 triplet": 0.0, "1/8": 0.25, "1/4 triplet": 0.0,
+                         "dotted 1/8": 0.0, "1/4": 0.5, "dotted 1/4": 0.0, "1/2": 0.0, "other": 0.0, "longer": 0.25}
+    triplets = melody("C4", "D4", "E4", length=1 / 3) + melody("F4", length=0.4) + melody("G4", length=0.125)
+    assert melody_metrics(triplets, C_MAJOR)["duration_histogram"] == pytest.approx(
+        {"shorter": 0.2, "1/16": 0.0, "1/8 triplet": 0.6, "1/8": 0.0, "1/4 triplet": 0.0, "dotted 1/8": 0.0,
+         "1/4": 0.0, "dotted 1/4": 0.0, "1/2": 0.0, "other": 0.2, "longer": 0.0})  # 0.4: between
 
 
 def test_chord_changes_are_followed():
@@ -152,11 +157,20 @@ def test_report_survives_a_melody_without_notes():
 def test_quality_row_and_its_table():
     corpus, generated = corpus_and_generated()
     row = quality_row(corpus, generated)
-    assert list(row) == ["lowest", "highest", "outside_by_minor_third_share", "step_over_fifth_share",
-                         "mean_abs_step", "pitch_class_overlap", "step_overlap", "duration_overlap"]
+    assert list(row)[:8] == ["lowest", "highest", "outside_by_minor_third_share", "step_over_fifth_share",
+                             "mean_abs_step", "pitch_class_overlap", "step_overlap", "duration_overlap"]
+    # C4 and G4 on beat 1, D4 half a beat later, C6 on beat 2: no triplet, one kind of gap (an
+    # eighth), never silent; C, G and C of C major; one bar, so no change of chords to count
     assert row == pytest.approx({"lowest": 60, "highest": 84, "outside_by_minor_third_share": 0.25,
                                  "step_over_fifth_share": 1 / 3, "mean_abs_step": 8,
-                                 "pitch_class_overlap": 0.75, "step_overlap": 1 / 3, "duration_overlap": 0.5})
+                                 "pitch_class_overlap": 0.75, "step_overlap": 1 / 3, "duration_overlap": 0.5,
+                                 "triplet_onset_share": 0, "gap_entropy": 0, "silence_share": 0,
+                                 "chord_tone_share": 0.75, "harmony_change_share": None,
+                                 "copied_4gram_share": None, "copied_8gram_share": None, "longest_copy": None,
+                                 "distinct_phrase_share": None})
+    rhythm_lines = format_quality_rows([("run 1", row)], columns=RHYTHM_COLUMNS).splitlines()
+    assert rhythm_lines[1].split() == ["run", "1", "0.0%", "0.00", "0.0%", "75.0%", "-", "0.50", "-", "-", "-", "-"]
+    assert len({len(line) for line in rhythm_lines}) == 1
     lines = format_quality_rows([("corpus", quality_row(corpus, corpus)), ("run 1", row)]).splitlines()
     assert lines[0].split() == ["low", "high", ">m3", "out", "step>5th", "mean", "step", "pc", "overlap",
                                 "step", "overlap", "len", "overlap"]

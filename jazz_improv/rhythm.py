@@ -1,0 +1,129 @@
+"""The corpus's rhythm, kept with its vocabulary as the register is, and laid over improvised
+values.
+
+The course's values hold each note's length but not when the next note starts: reading the
+Metheny solo keeps only its notes, so its rests, and the triplet positions they lead to, are
+lost. Here every note of the corpus gives one *onset gap*: how long after it the next note (or
+rest) starts, counted with where in the beat it starts and how long it is. An improvised phrase
+draws each value's gap from the corpus's gaps for the same length at the same place in the beat,
+so its onsets land only where the corpus's land (on the beat, on sixteenths, on eighth-note
+triplets) and it falls silent as often as the corpus does.
+
+Times are counted in ticks, twelfths of a quarter note: sixteenths (3 ticks) and eighth-note
+triplets (4 ticks) both fall on them, as they do in every piece read through the course's MIDI
+grid (music21's quarter-length divisors 4 and 3).
+"""
+
+from collections import Counter
+from fractions import Fraction
+from typing import NamedTuple
+
+from music21 import note
+
+TICKS = 12  # ticks per quarter note
+# A cut phrase ends this many ticks before its last bar line, so that the next one is heard to begin.
+BREATH = TICKS
+
+
+class Rhythm(NamedTuple):
+    """gaps: {(length, position): {gap: count}}, all in ticks, position being where in the beat a
+    note or rest starts (0 to TICKS - 1) and gap how long after its start the next one starts;
+    openings: the values that start on a beat, each once: those opening a measure first, then
+    the others, each in the corpus's order."""
+
+    gaps: dict
+    openings: tuple
+
+
+def ticks(quarter_length):
+    """A length or offset in quarter notes as a whole number of ticks (the nearest)."""
+    return round(Fraction(quarter_length) * TICKS)
+
+
+def token_length(text):
+    """The length a grammar token writes ("0.333") as an exact Fraction: the twelfth of a quarter
+    note it rounds (1/3) when it is one to the grammar's three decimals, else the decimal
+    itself (0.125 stays 1/8)."""
+    written = Fraction(text)
+    nearest = Fraction(round(written * TICKS), TICKS)
+    return nearest if abs(written - nearest) < Fraction(1, 1000) else written
+
+
+def _format(length):
+    return f"{float(length):.3f}"
+
+
+def corpus_rhythm(elements, abstract_grammars):
+    """The Rhythm of a corpus.
+
+    Arguments:
+        elements -- its melody's Notes and Rests on one clock, in time order (corpus.solo_timeline),
+                    one for each of the grammars' tokens
+        abstract_grammars -- its measures' grammar strings
+    Returns:
+        Rhythm; simultaneous notes give no gap, the last note none either.
+    """
+    elements = [e for e in elements if isinstance(e, (note.Note, note.Rest))]
+    gaps = {}
+    for element, following in zip(elements, elements[1:]):
+        gap = ticks(following.offset) - ticks(element.offset)
+        if gap > 0:
+            key = (ticks(element.quarterLength), ticks(element.offset) % TICKS)
+            gaps.setdefault(key, Counter())[gap] += 1
+    measure_openings = [grammar.split(" ")[0] for grammar in abstract_grammars if grammar]
+    tokens = " ".join(abstract_grammars).split()
+    on_beats = [token for token, element in zip(tokens, elements) if ticks(element.offset) % TICKS == 0]
+    openings = tuple(dict.fromkeys(measure_openings + (on_beats if len(tokens) == len(elements) else [])))
+    return Rhythm({key: dict(counts) for key, counts in gaps.items()}, openings)
+
+
+def draw_gap(gaps, length, position, rng):
+    """The ticks from a value's start to the next one's, drawn from the corpus's gaps (dict as
+    in Rhythm.gaps) after values of this length starting at this position in the beat, weighted
+    by how often the corpus has each; failing those, after any value at this position that
+    lasts at least as long, then any at this position; failing all, the value's own length."""
+    counts = gaps.get((length, position))
+    if not counts:
+        here = [(key, found) for key, found in gaps.items() if key[1] == position]
+        counts = Counter()
+        for (other, _), found in here:
+            if other >= length:
+                counts.update(found)
+        if not counts:
+            for _, found in here:
+                counts.update(found)
+    if not counts:
+        return length
+    choices = sorted(counts)
+    return rng.choices(choices, weights=[counts[gap] for gap in choices])[0]
+
+
+def breathe(grammar, gaps, rng, start=0):
+    """Lay a grammar string on the corpus's rhythm: each value's next one starts after a gap
+    drawn by draw_gap, a rest filling the time a note leaves, a note cut short where the next
+    starts sooner.
+
+    Arguments:
+        grammar -- space-separated tokens ("C,0.333,<m2,P-4> S,0.250 ...")
+        gaps -- Rhythm.gaps
+        rng -- a random.Random
+        start -- the position in the beat of the first value, in ticks
+    Returns:
+        the grammar string with those lengths and R tokens; tokens that fall into the next
+        beat's first position keep its grid, so a triplet group drawn from the corpus stays whole
+    """
+    laid = []
+    position = start
+    for token in grammar.split(" "):
+        terms = token.split(",")
+        length = ticks(token_length(terms[1]))
+        gap = draw_gap(gaps, max(length, 1), position % TICKS, rng)
+        if terms[0] == "R":
+            terms[1] = _format(Fraction(gap, TICKS))
+        else:
+            terms[1] = _format(Fraction(min(length, gap) or gap, TICKS))
+        laid.append(",".join(terms))
+        if terms[0] != "R" and gap > length > 0:
+            laid.append(f"R,{_format(Fraction(gap - length, TICKS))}")
+        position += gap
+    return " ".join(laid)

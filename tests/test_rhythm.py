@@ -1,0 +1,216 @@
+"""The corpus's rhythm laid over improvised values (jazz_improv.rhythm), and what generate_music
+does with it: triplets kept whole, silence from the corpus's gaps, chords bar after bar, phrases
+that differ. Each rule on hand-made grammar strings and hand-made corpora."""
+
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from music21 import chord, note
+
+from data_utils import generate_music
+from jazz_improv.report import harmony_change_share, originality, rhythm_metrics
+from jazz_improv.rhythm import Rhythm, breathe, corpus_rhythm, draw_gap, token_length
+
+
+def line(*onsets_and_lengths):
+    """Notes (C4, D4, E4 ...) at (offset, length) pairs, in quarter notes."""
+    made = []
+    for i, (offset, length) in enumerate(onsets_and_lengths):
+        made.append(note.Note(60 + 2 * (i % 6), quarterLength=length))
+        made[-1].offset = offset
+    return made
+
+
+def onsets(grammar):
+    """The offsets, in quarter notes, at which a grammar string's tokens start."""
+    found, position = [], Fraction(0)
+    for token in grammar.split(" "):
+        found.append(position)
+        position += token_length(token.split(",")[1])
+    return found
+
+
+@pytest.mark.parametrize("text, length", [("0.333", Fraction(1, 3)), ("0.667", Fraction(2, 3)),
+                                          ("0.250", Fraction(1, 4)), ("0.083", Fraction(1, 12)),
+                                          ("0.125", Fraction(1, 8)), ("4.000", Fraction(4))])
+def test_a_tokens_length_is_exact_on_the_triplet_and_sixteenth_grid(text, length):
+    assert token_length(text) == length
+
+
+def test_the_corpus_rhythm_counts_each_gap_where_it_starts_and_after_what_length():
+    # a beat of eighth-note triplets, a sixteenth followed by a dotted-eighth rest, two notes at once
+    notes = line((0, 1 / 3), (Fraction(1, 3), 1 / 3), (Fraction(2, 3), 1 / 3), (1, 0.25), (2, 0.5), (2, 0.5),
+                 (3, 1))
+    grammars = ["C,0.333 C,0.333,<m2,P-4> C,0.333,<m2,P-4> C,0.250,<m2,P-4>", "S,0.500 C,0.500 C,1.000"]
+    rhythm = corpus_rhythm(notes, grammars)
+    assert rhythm.gaps == {(4, 0): {4: 1}, (4, 4): {4: 1}, (4, 8): {4: 1},  # the triplets, a third apart
+                           (3, 0): {12: 1},  # the sixteenth: the next note a beat later
+                           (6, 0): {12: 1}}  # from beat 2 to beat 3, the chord's two notes counted once
+    # values starting on a beat: the measures' first ones, then the others in order
+    assert rhythm.openings == ("C,0.333", "S,0.500", "C,0.250,<m2,P-4>", "C,0.500", "C,1.000")
+
+
+def test_a_gap_is_drawn_from_the_corpus_at_the_same_place_in_the_beat():
+    gaps = {(3, 0): {3: 1, 12: 3}, (4, 4): {4: 1}, (6, 8): {4: 2}}
+    drawn = [draw_gap(gaps, 3, 0, random.Random(seed)) for seed in range(200)]
+    assert set(drawn) == {3, 12} and 100 < drawn.count(12) < 190  # weighted 3 to 1
+    assert draw_gap(gaps, 2, 4, random.Random(0)) == 4  # another length, at that place: a gap from there
+    assert draw_gap(gaps, 3, 8, random.Random(0)) == 4  # ... at least as long as the value
+    assert draw_gap(gaps, 9, 8, random.Random(0)) == 4  # ... or else any
+    assert draw_gap(gaps, 6, 1, random.Random(0)) == 6  # nothing at that place: the value's own length
+
+
+def test_a_triplet_group_stays_on_the_triplet_grid():
+    # A corpus that plays triplets on beats, then a quarter note: values of triplet lengths laid on it
+    # start on the beat and a third and two thirds after it, never between; a sixteenth that comes
+    # a third into the beat, where the corpus has only triplets, lasts as long as a triplet.
+    corpus = corpus_rhythm(line((0, 1 / 3), (Fraction(1, 3), 1 / 3), (Fraction(2, 3), 1 / 3), (1, 1), (2, 1 / 3),
+                                (Fraction(7, 3), 1 / 3), (Fraction(8, 3), 1 / 3), (3, 1)), ["C,0.333"])
+    grammar = " ".join(["C,0.333,<m2,P-4>", "C,0.250,<m2,P-4>"] + ["C,0.333,<m2,P-4>"] * 7
+                       + ["C,1.000,<m2,P-4>"] + ["C,0.333,<m2,P-4>"] * 3)
+    laid = breathe(grammar, corpus.gaps, random.Random(0))
+    assert laid.split(" ")[1:3] == ["C,0.250,<m2,P-4>", "R,0.083"]
+    starts = [start for start, token in zip(onsets(laid), laid.split(" ")) if not token.startswith("R")]
+    assert len(starts) == 13 and {start % 1 for start in starts} <= {0, Fraction(1, 3), Fraction(2, 3)}
+    for beat in {int(start) for start in starts if start % 1}:  # a beat with triplets has the whole group
+        assert {start for start in starts if int(start) == beat} == {beat, beat + Fraction(1, 3),
+                                                                     beat + Fraction(2, 3)}
+
+
+def test_silence_comes_from_the_corpus_gaps():
+    # The corpus holds every sixteenth for a whole beat: laid on it, each value is followed by a
+    # rest of a dotted eighth, so three quarters of the time is silent.
+    corpus = corpus_rhythm(line(*[(beat, 0.25) for beat in range(8)]), ["C,0.250"])
+    laid = breathe(" ".join(["C,0.250,<m2,P-4>"] * 8), corpus.gaps, random.Random(0))
+    assert laid.split(" ")[:4] == ["C,0.250,<m2,P-4>", "R,0.750", "C,0.250,<m2,P-4>", "R,0.750"]
+    notes = [n for n in line(*[(start, 0.25) for start in onsets(laid)[::2]])]
+    assert rhythm_metrics(notes)["silence_share"] == pytest.approx(1 - 8 * 0.25 / (7 + 0.25))
+
+
+def test_a_note_that_the_next_one_follows_sooner_is_cut_short():
+    corpus = corpus_rhythm(line((0, 0.25), (Fraction(1, 12), 0.25), (1, 0.25)), ["C,0.250"])
+    assert breathe("C,0.250 C,0.250,<m2,P-4>", corpus.gaps, random.Random(0)).startswith("C,0.083 ")
+
+
+class OpeningModel:
+    """Stands for the inference model: predicts value (opening + step) % 10 at each step from the
+    given first value, or always value 0 from zeros, as an argmax model does at T = 0."""
+
+    def __init__(self):
+        self.calls = []
+
+    def predict_and_sample(self, inference_model, x_initializer=None, a_initializer=None, c_initializer=None):
+        opening = None if x_initializer is None else int(np.argmax(x_initializer))
+        self.calls.append(opening)
+        indices = np.zeros((50, 1), dtype=int) if opening is None else ((opening + np.arange(50)) % 10)[:, None]
+        return np.eye(10)[indices[:, 0]], indices
+
+
+def c_and_f_bars():
+    """Four chord groups (header, then C, F, G7 and C), one chord a bar, offsets of a tune."""
+    groups = [[]]
+    for bar, names in enumerate([("C4", "E4", "G4"), ("F4", "A4", "C5"), ("G3", "B3", "D4", "F4"),
+                                 ("C4", "E4", "G4")]):
+        made = chord.Chord(list(names), quarterLength=4)
+        made.offset = 4 * bar
+        groups.append([made])
+    return groups
+
+
+VALUES = {0: "C,0.250", 1: "C,0.333,<m2,P-4>", 2: "S,0.333,<m2,P-4>", 3: "C,0.333,<M2,m-3>",
+          4: "C,0.500,<m2,P-4>", 5: "C,0.250,<P5,P-5>", 6: "S,0.250,<M2,m-3>", 7: "C,0.750,<m2,P-4>",
+          8: "C,1.000,<m2,P-4>", 9: "S,0.333,<M2,m-3>"}
+
+
+def test_no_two_phrases_alike_at_temperature_zero(tmp_path):
+    model = OpeningModel()
+    played = []
+    generate_music(None, VALUES, c_and_f_bars(), model.predict_and_sample, out_path=tmp_path / "a.midi",
+                   register=(55, 79), rhythm=Rhythm({}, tuple(VALUES[i] for i in (1, 4, 7, 8, 9, 3))),
+                   values=played)
+    assert len(played) == 5 and len({tuple(p[1:]) for p in played}) == 5
+    assert len(set(model.calls)) == 5 and set(model.calls) <= {1, 4, 7, 8, 9, 3}  # each from its own opening
+    assert all(phrase[0] == VALUES[opening] for phrase, opening in zip(played, model.calls))
+    course = []  # the course's rules: every phrase from zeros, so all alike
+    generate_music(None, VALUES, c_and_f_bars(), model.predict_and_sample, out_path=tmp_path / "b.midi",
+                   rhythm=Rhythm({}, (VALUES[1],)), values=course)
+    assert len({tuple(p) for p in course}) == 1 and model.calls[-1] is None
+
+
+def test_a_learners_predict_and_sample_without_initializers_starts_from_zeros(tmp_path):
+    calls = []
+
+    def predict_and_sample(inference_model):
+        calls.append(inference_model)
+        return None, np.arange(50)[:, None] % 10
+
+    played = []
+    generate_music("model", VALUES, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                   register=(55, 79), rhythm=Rhythm({}, (VALUES[1], VALUES[4])), values=played)
+    assert calls == ["model"] * 5 and played[0] == [VALUES[i % 10] for i in range(50)]
+
+
+def test_the_chords_move_bar_after_bar_as_the_tune_has_them(tmp_path):
+    def predict_and_sample(model):
+        return None, np.full((50, 1), 4)  # eighth notes: 25 quarter notes, cut to four bars
+
+    for register, expected in (((55, 79), ["C", "F", "G7", "C"] * 5),  # ours: the tune's bars in order
+                               (None, ["C"] * 4 + ["F"] * 4 + ["G7"] * 4 + ["C"] * 4 + ["C"] * 4)):  # course
+        score = generate_music(None, VALUES, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                               register=register)
+        chords = list(score.parts[1].flatten().notes)
+        named = [{"C": "C", "F": "F", "G": "G7"}[c.root().name] for c in chords]
+        assert [c.offset for c in chords] == [4.0 * bar for bar in range(20)]
+        assert named == expected
+        assert all(c.quarterLength == 4 for c in chords)  # none rings into the next
+    assert harmony_change_share(chords, 4) == pytest.approx(3 / 19)  # the course's: a change a phrase, or none
+
+
+def test_a_phrase_cut_by_its_bars_ends_with_a_breath(tmp_path):
+    def predict_and_sample(model):
+        return None, np.full((50, 1), 5)  # 50 sixteenths and the first: more than three bars
+
+    score = generate_music(None, VALUES, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                           register=(55, 79), bars=3)
+    ends = [n.offset + n.quarterLength for n in score.parts[0].flatten().notes]
+    assert max(ends) == 11  # the last beat of the third bar is silent
+
+
+def test_a_triplet_group_is_whole_through_the_clean_up_at_a_phrase_end(tmp_path):
+    # Triplet values laid on a corpus of triplet beats: the phrase is cut at its bar line less a
+    # breath, on a beat, so each group keeps its three notes.
+    corpus = corpus_rhythm(line(*[(beat + Fraction(k, 3), 1 / 3) for beat in range(4) for k in range(3)]),
+                           ["C,0.333"])
+    def predict_and_sample(model, x_initializer=None):
+        return None, np.array([1, 2, 3] * 16 + [1, 2])[:, None]
+
+    score = generate_music(None, VALUES, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                           register=(55, 79), rhythm=Rhythm(corpus.gaps, (VALUES[9],)), bars=1)
+    starts = [Fraction(n.offset).limit_denominator(12) for n in score.parts[0].flatten().notes]
+    assert {s % 1 for s in starts} <= {0, Fraction(1, 3), Fraction(2, 3)}
+    beats = {int(s) for s in starts}
+    assert beats == {0, 1, 2} and len(starts) == 9  # three beats of triplets, the fourth a breath
+
+
+def test_originality_counts_the_runs_found_in_the_corpus():
+    corpus = list("abcdefghij")
+    found = originality([list("abcdxyz"), list("cdefghij")], corpus)
+    assert found["copied_4gram_share"] == pytest.approx((1 + 5) / (4 + 5))
+    assert found["copied_8gram_share"] == pytest.approx(1.0)
+    assert found["longest_copy"] == 8 and found["distinct_phrase_share"] == 1
+    assert originality([list("xy"), list("xy")], corpus) == {"copied_4gram_share": None, "copied_8gram_share": None,
+                                                              "longest_copy": 0, "distinct_phrase_share": 0.5}
+
+
+def test_rhythm_metrics_name_where_notes_start():
+    notes = line((0, 1 / 3), (Fraction(1, 3), 1 / 3), (Fraction(2, 3), 1 / 3), (1, 0.25), (1.25, 0.25),
+                 (1.5, 0.5), (3, 1))
+    measured = rhythm_metrics(notes)
+    assert measured["onset_histogram"] == {"beat": 3 / 7, "sixteenth": 2 / 7, "triplet": 2 / 7, "other": 0}
+    assert measured["triplet_onset_share"] == 2 / 7
+    # gaps (in ticks) 4, 4, 4, 3, 3, 18: three kinds, shares 1/2, 1/3, 1/6
+    assert measured["gap_entropy"] == pytest.approx(-(0.5 * np.log2(0.5) + 1 / 3 * np.log2(1 / 3)
+                                                      + 1 / 6 * np.log2(1 / 6)))
+    assert measured["silence_share"] == pytest.approx(1 / 4)  # beat 2 is silent, of four
