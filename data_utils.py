@@ -216,14 +216,21 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
                                     phrase_bars, beats_per_bar, held=ours)
         sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,
                                  pitch_classes=pitch_classes)
-        sounds = prune_notes(sounds)
-        sounds = clean_up_notes(sounds)
+        # Ours: a repeated note is tied to the one before rather than left out as a silence.
+        sounds = prune_notes(sounds, tie=ours)
+        sounds = clean_up_notes(sounds, tie=ours)
         phrase_end = phrase_bars * beats_per_bar
-        # Ours: a phrase cut short by its bars still ends with a breath before the next.
-        sound_end = phrase_end - (Fraction(BREATH, TICKS) if ours and length > phrase_end else 0)
+        # Ours: a phrase cut short by its bars still ends with a breath before the next; one that
+        # ends before its bar line holds its last note to it, as a tune's phrase ends.
+        cut = length > phrase_end
+        sound_end = phrase_end - (Fraction(BREATH, TICKS) if ours and cut else 0)
         sounds = [s for s in sounds if s.offset < sound_end]
         for s in sounds:  # nothing rings on into the next phrase
             s.quarterLength = min(s.quarterLength, sound_end - s.offset)
+        played = [s for s in sounds if isinstance(s, note.Note)]
+        if ours and not cut and played:
+            sounds = [s for s in sounds if isinstance(s, note.Note) or s.offset < played[-1].offset]
+            played[-1].quarterLength = phrase_end - played[-1].offset
 
         print('Generated %s sounds using the predicted values for the set of chords ("%s") and after pruning'
               % (len([k for k in sounds if isinstance(k, note.Note)]), label))

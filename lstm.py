@@ -402,16 +402,20 @@ if __name__ == "__main__":
 # %% [markdown]
 # ### 3.3 - Generate music
 #
-# Values are not yet music. `generate_music` asks the model for a phrase over each of
-# five chord groups of the solo, lets the grammar pick notes that fit those chords, and
-# applies a few clean-up rules (sixteenth-note grid, no repeated notes, one note at a
-# time). Then it writes the MIDI file. With `--chords`, it improvises over your progression
-# instead, looped for 16 bars; `--bars` sets the length of either.
+# Values are not yet music. `generate_music` asks the model for five phrases of values,
+# lets the grammar pick notes that fit the solo's chords, and applies a few clean-up rules
+# (no repeated notes, one note at a time). Then it writes the MIDI file. With `--chords`, it
+# improvises over your progression instead, looped for 16 bars; `--bars` sets the length of
+# either.
 #
 # Unlike the course's rules, ours keep every note inside the corpus melody's register,
 # lean on the corpus's own intervals, favour the pitch classes the corpus plays most, and
-# keep approach tones rather than turning them into chord tones; the report at the end
-# measures how close that comes (README: "How good is it").
+# keep approach tones rather than turning them into chord tones. They also keep the corpus's
+# rhythm: each value is followed by a gap drawn from the corpus's gaps at the same place in
+# the beat, so triplets stay triplets and the line breathes where Metheny's does; the phrases
+# walk through the solo's chords bar after bar, and each starts from a different value that
+# begins one of the corpus's beats, so no two are alike. The report at the end measures how
+# close that comes (README: "How good is it").
 
 # %%
 if __name__ == "__main__":

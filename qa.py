@@ -31,11 +31,13 @@ def prune_grammar(curr_grammar, rng=random):
     return " ".join(pruned)
 
 
-def prune_notes(curr_notes):
+def prune_notes(curr_notes, tie=False):
     """Drop a note that repeats the pitch of the note just before it.
 
     Arguments:
         curr_notes -- Notes and Rests in time order (a stream.Voice or a list)
+        tie -- instead, the note before lasts on to the repeat's end (a tie), so that no
+               silence is left where the repeat was
     Returns:
         a list of the elements kept, in the same order
     """
@@ -47,19 +49,23 @@ def prune_notes(curr_notes):
             and isinstance(previous, note.Note)
             and element.nameWithOctave == previous.nameWithOctave
         ):
+            if tie:
+                previous.quarterLength = max(previous.quarterLength,
+                                             element.offset + element.quarterLength - previous.offset)
             continue
         kept.append(element)
     return kept
 
 
-def clean_up_notes(curr_notes):
+def clean_up_notes(curr_notes, tie=False):
     """Give zero-length notes a sixteenth and keep one melody note per offset.
 
     Dropping a note can leave its neighbours on the same pitch, so repeats are
-    pruned once more at the end.
+    pruned once more at the end (tied, with tie: see prune_notes).
 
     Arguments:
         curr_notes -- Notes and Rests in time order
+        tie -- see prune_notes
     Returns:
         a list of the elements kept
     """
@@ -70,4 +76,4 @@ def clean_up_notes(curr_notes):
         if kept and isinstance(element, note.Note) and element.offset == kept[-1].offset:
             continue
         kept.append(element)
-    return prune_notes(kept)
+    return prune_notes(kept, tie)

@@ -190,3 +190,48 @@ def progression_events(progression, first_bar: int, bar_count: int, beats_per_ba
             if pitches:
                 events.append(Event(bar * beats_per_bar + i * length, length, tuple(pitches)))
     return events
+
+
+# --- naming chords ------------------------------------------------------------------------
+
+# Root names as jazz charts spell them (flats for the black keys but F#).
+ROOT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+# The chords a name is chosen among, as semitones above the root, simplest first; each is a
+# symbol chord_symbol_pitches reads back to the same pitch classes.
+_NAMED_QUALITIES = (
+    ("", (0, 4, 7)), ("m", (0, 3, 7)), ("7", (0, 4, 7, 10)), ("maj7", (0, 4, 7, 11)), ("m7", (0, 3, 7, 10)),
+    ("6", (0, 4, 7, 9)), ("m6", (0, 3, 7, 9)), ("m7b5", (0, 3, 6, 10)), ("dim", (0, 3, 6)),
+    ("dim7", (0, 3, 6, 9)), ("aug", (0, 4, 8)), ("sus4", (0, 5, 7)), ("7sus4", (0, 5, 7, 10)),
+    ("mmaj7", (0, 3, 7, 11)), ("9", (0, 2, 4, 7, 10)), ("maj9", (0, 2, 4, 7, 11)), ("m9", (0, 2, 3, 7, 10)),
+    ("69", (0, 2, 4, 7, 9)), ("7b9", (0, 1, 4, 7, 10)), ("7#9", (0, 3, 4, 7, 10)), ("7#5", (0, 4, 8, 10)),
+    ("13", (0, 2, 4, 7, 9, 10)), ("m11", (0, 2, 3, 5, 7, 10)),
+)
+
+
+@lru_cache(maxsize=4096)
+def chord_name(midi_pitches):
+    """A jazz chord symbol for sounding pitches (a tuple of MIDI numbers), e.g. "Abmaj9" or
+    "C7/E"; "" for none.
+
+    Each root and quality of the table above is scored by the pitch classes it explains, less
+    one for each it leaves out and half a one for each of its own that does not sound (a
+    missing fifth a quarter); ties go to the simpler chord, then to the root in the bass. A
+    bass note that is not the root is written after a slash.
+    """
+    if not midi_pitches:
+        return ""
+    classes = {p % 12 for p in midi_pitches}
+    bass = min(midi_pitches) % 12
+    best = None
+    for rank, (quality, steps) in enumerate(_NAMED_QUALITIES):
+        for root in range(12):
+            tones = {(root + step) % 12 for step in steps}
+            missing = tones - classes
+            score = (len(classes & tones) - len(classes - tones)
+                     - sum(0.25 if (m - root) % 12 == 7 else 0.5 for m in missing))
+            key = (score, root == bass, -rank)
+            if best is None or key > best[0]:
+                best = (key, root, quality)
+    _, root, quality = best
+    name = ROOT_NAMES[root] + quality
+    return name if bass == root else f"{name}/{ROOT_NAMES[bass]}"

@@ -28,8 +28,8 @@ BREATH = TICKS
 class Rhythm(NamedTuple):
     """gaps: {(length, position): {gap: count}}, all in ticks, position being where in the beat a
     note or rest starts (0 to TICKS - 1) and gap how long after its start the next one starts;
-    openings: the values that start on a beat, each once: those opening a measure first, then
-    the others, each in the corpus's order."""
+    openings: the note values that start on a beat, each once: those opening a measure first,
+    then the others, each in the corpus's order (a phrase starts with a note, not a rest)."""
 
     gaps: dict
     openings: tuple
@@ -73,7 +73,8 @@ def corpus_rhythm(elements, abstract_grammars):
     measure_openings = [grammar.split(" ")[0] for grammar in abstract_grammars if grammar]
     tokens = " ".join(abstract_grammars).split()
     on_beats = [token for token, element in zip(tokens, elements) if ticks(element.offset) % TICKS == 0]
-    openings = tuple(dict.fromkeys(measure_openings + (on_beats if len(tokens) == len(elements) else [])))
+    starts = measure_openings + (on_beats if len(tokens) == len(elements) else [])
+    openings = tuple(dict.fromkeys(value for value in starts if not value.startswith("R")))
     return Rhythm({key: dict(counts) for key, counts in gaps.items()}, openings)
 
 

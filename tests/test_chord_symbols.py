@@ -188,3 +188,24 @@ def test_progression_events_loop_over_the_bars():
 def test_no_chord_leaves_its_slot_silent():
     events = progression_events((("C7", "N.C."), ("N.C.",)), 0, 3, 4)
     assert events == [(0, 2, (48, 52, 55, 58)), (8, 2, (48, 52, 55, 58))]
+
+
+def test_every_named_chord_reads_back_as_its_name():
+    # chord_name's table, on every root: the symbol's own pitches are named by that symbol
+    from jazz_improv.chord_symbols import _NAMED_QUALITIES, ROOT_NAMES, chord_name
+
+    for quality, _ in _NAMED_QUALITIES:
+        for root in ROOT_NAMES:
+            assert chord_name(chord_symbol_pitches(root + quality)) == root + quality
+
+
+@pytest.mark.parametrize("pitches, name", [
+    ((56, 63, 67, 70, 72), "Abmaj9"),  # Ab Eb G Bb C: all five explained, not C minor 7 and a stray Ab
+    ((52, 55, 60), "C/E"),  # a bass that is not the root goes after a slash
+    ((48, 52, 58), "C7"),  # a seventh chord without its fifth is still one
+    ((), ""),
+])
+def test_chords_are_named_as_charts_name_them(pitches, name):
+    from jazz_improv.chord_symbols import chord_name
+
+    assert chord_name(pitches) == name

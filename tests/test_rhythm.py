@@ -42,13 +42,15 @@ def test_a_tokens_length_is_exact_on_the_triplet_and_sixteenth_grid(text, length
 def test_the_corpus_rhythm_counts_each_gap_where_it_starts_and_after_what_length():
     # a beat of eighth-note triplets, a sixteenth followed by a dotted-eighth rest, two notes at once
     notes = line((0, 1 / 3), (Fraction(1, 3), 1 / 3), (Fraction(2, 3), 1 / 3), (1, 0.25), (2, 0.5), (2, 0.5),
-                 (3, 1))
-    grammars = ["C,0.333 C,0.333,<m2,P-4> C,0.333,<m2,P-4> C,0.250,<m2,P-4>", "S,0.500 C,0.500 C,1.000"]
+                 (3, 1)) + [note.Rest(quarterLength=4)]
+    notes[-1].offset = 4
+    grammars = ["C,0.333 C,0.333,<m2,P-4> C,0.333,<m2,P-4> C,0.250,<m2,P-4>", "S,0.500 C,0.500 C,1.000", "R,4.000"]
     rhythm = corpus_rhythm(notes, grammars)
     assert rhythm.gaps == {(4, 0): {4: 1}, (4, 4): {4: 1}, (4, 8): {4: 1},  # the triplets, a third apart
                            (3, 0): {12: 1},  # the sixteenth: the next note a beat later
-                           (6, 0): {12: 1}}  # from beat 2 to beat 3, the chord's two notes counted once
-    # values starting on a beat: the measures' first ones, then the others in order
+                           (6, 0): {12: 1},  # from beat 2 to beat 3, the chord's two notes counted once
+                           (12, 0): {12: 1}}  # the last note, then the rest
+    # values starting on a beat: the measures' first ones, then the others in order, no rest
     assert rhythm.openings == ("C,0.333", "S,0.500", "C,0.250,<m2,P-4>", "C,0.500", "C,1.000")
 
 
@@ -214,3 +216,32 @@ def test_rhythm_metrics_name_where_notes_start():
     assert measured["gap_entropy"] == pytest.approx(-(0.5 * np.log2(0.5) + 1 / 3 * np.log2(1 / 3)
                                                       + 1 / 6 * np.log2(1 / 6)))
     assert measured["silence_share"] == pytest.approx(1 / 4)  # beat 2 is silent, of four
+
+
+def test_a_repeated_note_is_tied_with_ours_and_dropped_with_the_courses_rule():
+    from qa import clean_up_notes, prune_notes
+
+    def notes():
+        made = line((0, 0.5), (0.5, 0.5), (1, 0.5))
+        made[1].pitch = made[0].pitch  # the second repeats the first
+        return made
+
+    dropped = prune_notes(notes())
+    assert [(n.offset, n.quarterLength) for n in dropped] == [(0, 0.5), (1, 0.5)]  # a silence where it was
+    tied = clean_up_notes(notes(), tie=True)
+    assert [(n.offset, n.quarterLength) for n in tied] == [(0, 1.0), (1, 0.5)]
+
+
+def test_a_phrase_that_ends_before_its_bar_line_holds_its_last_note_to_it(tmp_path):
+    def predict_and_sample(model):
+        return None, np.array([4] * 5 + [0] * 45)[:, None]  # as few values as a phrase may have...
+
+    values = dict(VALUES) | {0: "R,0.250"}  # ... rests after them
+
+    ends = {}
+    for register in ((55, 79), None):  # 14 quarter notes in four bars: not cut
+        score = generate_music(None, values, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                               register=register, bars=4)
+        notes = list(score.parts[0].flatten().notes)
+        ends[register] = notes[-1].offset + notes[-1].quarterLength
+    assert ends[(55, 79)] == 16 and ends[None] <= 2.75  # the course's ends where its values do
