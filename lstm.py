@@ -30,6 +30,7 @@ from jazz_improv.command_line import (begin_run, corpus_options, output_files, q
 
 args = settings(__name__)  # first, so that --help, a typo or Ctrl-C is answered at once
 
+import random
 import sys
 from pathlib import Path
 
@@ -39,11 +40,14 @@ from data_utils import generate_music, load_music_utils
 from music_utils import one_hot
 from preprocess import get_corpus_data
 from jazz_improv import audio, report
+from jazz_improv.band import rhythm_section
 from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
-from jazz_improv.midi_output import TEMPO_BPM
+from jazz_improv.lead_sheet import chord_changes, write_lead_sheet
+from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
 from jazz_improv.plots import plot_loss, plot_piano_roll, save_figure
 from jazz_improv.saved_model import load_vocabulary, load_weights_file, save_vocabulary, save_weights_file
+from jazz_improv.soundfont import renderer
 
 # the MIDI file at args.out, everything else beside it; outdated: what an earlier run left there
 # that this one does not write (removed, so that the folder holds one run's files)
@@ -108,12 +112,14 @@ if __name__ == "__main__":
         print("Tx (length of sequence):", X.shape[1])
         print("total # of unique values:", n_values)
         print("Shape of Y:", Y.shape)
+    # FluidSynth and a General MIDI SoundFont when the machine has them, else our synthesizer
+    play, played_by = renderer(args.soundfont) if not args.no_audio else (None, None)
     run = begin_run(__name__, written, outdated)  # the output folder, locked: its files are one set
     chords = solo.chords if solo else None
     beats_per_bar = solo.beats_per_bar if solo else DEFAULT_BEATS_PER_BAR
     if solo and not args.no_audio:
-        snippet = audio.render(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM,
-                               max_seconds=snippet_seconds)
+        snippet = play(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM,
+                       max_seconds=snippet_seconds)
         audio.write_wav(snippet, files.snippet)
         print(f"Training snippet: {len(snippet) / audio.SAMPLE_RATE:.1f} s in {files.snippet}")
         show(files.snippet)
@@ -424,21 +430,30 @@ if __name__ == "__main__":
                                 out_path=files.midi, seed=args.seed, progression=options.progression,
                                 bars=args.bars, beats_per_bar=beats_per_bar, register=register,
                                 pitch_classes=pitch_classes, rhythm=rhythm, values=phrase_values)
+    if args.band:  # a rhythm section under the solo, written into the MIDI file with it
+        for part in rhythm_section(out_stream, beats_per_bar, random.Random(args.seed)):
+            out_stream.insert(0, part)
+        write_midi(out_stream, files.midi)
+        print(f"A walking bass and a ride cymbal play along, in {files.midi}")
 
 # %% [markdown]
 # ### 3.4 - Listen and look
 #
 # The MIDI file is rendered to audio by a small synthesizer written with NumPy: a plucked,
 # guitar-like voice for the melody and a soft keyboard for the chords. The piano roll shows
-# the same notes: melody in orange, chords in blue, a grey line at every bar.
+# the same notes, eight bars to a row: melody in orange over the chords in blue, each chord's
+# name where it changes. The lead sheet is the solo as a jazz player reads it: a staff with
+# chord symbols above, saved as MusicXML (MuseScore, Finale and Dorico open it) and engraved
+# by Verovio as an SVG picture.
 
 # %%
 if __name__ == "__main__":
     sounds = audio.score_sounds(out_stream)
     if not args.no_audio:
-        music = audio.render(sounds, bpm=TEMPO_BPM)
+        music = play(sounds, bpm=TEMPO_BPM)
         audio.write_wav(music, files.wav)
         print(f"Your music as audio: {len(music) / audio.SAMPLE_RATE:.1f} s in {files.wav}")
+        print(f"Played by {played_by}")
         if files.converted:
             try:
                 print(f"... and in {audio.convert(files.wav, files.converted)}")
@@ -446,9 +461,14 @@ if __name__ == "__main__":
                 files.converted.unlink(missing_ok=True)  # an earlier run's is not this music
                 print(f"note: {no_ffmpeg}", file=sys.stderr)
         show(files.wav)
-    save_figure(plot_piano_roll(sounds, beats_per_bar, title="Your improvisation"), files.roll)
+    changes = chord_changes(out_stream.parts[1].flatten().notes)
+    save_figure(plot_piano_roll(sounds, beats_per_bar, title="Your improvisation",
+                                chord_names=[(float(at), name) for at, name, _ in changes]), files.roll)
     print(f"Piano roll saved in {files.roll}")
     show(files.roll)
+    write_lead_sheet(out_stream, beats_per_bar, files.musicxml, files.sheet)
+    print(f"Lead sheet saved in {files.musicxml} and {files.sheet}")
+    show(files.sheet)
 
 # %% [markdown]
 # ### 3.5 - How good is it?

@@ -37,10 +37,14 @@ class Voice:
 
 GUITAR = Voice(harmonics=(1.0, 0.5, 0.33, 0.25, 0.16, 0.1), decay=2.5, attack=0.004, gain=0.55)
 KEYS = Voice(harmonics=(1.0, 0.25, 0.08), decay=1.2, attack=0.02, gain=0.16)
+BASS_VOICE = Voice(harmonics=(1.0, 0.45, 0.2, 0.08), decay=1.8, attack=0.008, gain=0.5)
+# Drums (--band) are noise, not harmonics: how long each General MIDI key rings, and how loud.
+DRUM_DECAY = {51: 0.6, 44: 0.06}  # ride cymbal, pedal hi-hat: seconds to fall by e^-1
+DRUM_GAIN = 0.05
 
 
-MELODY, CHORDS = "melody", "chords"  # a Sound's role
-VOICES = {MELODY: GUITAR, CHORDS: KEYS}
+MELODY, CHORDS, BASS, DRUMS = "melody", "chords", "bass", "drums"  # a Sound's role
+VOICES = {MELODY: GUITAR, CHORDS: KEYS, BASS: BASS_VOICE}
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,34 @@ def render_note(length, pitch, voice, seconds_per_quarter, sample_rate=SAMPLE_RA
     return samples
 
 
+@lru_cache(maxsize=16)
+def render_hit(drum_key, sample_rate=SAMPLE_RATE):
+    """Samples of one drum hit: noise, brightened (each sample less the one before) and fading as
+    the key rings (DRUM_DECAY); the same noise every time, so a run's audio is always the same."""
+    decay = DRUM_DECAY.get(drum_key, 0.1)
+    count = int(round(5 * decay * sample_rate))
+    noise = np.random.default_rng(drum_key).standard_normal(count + 1)
+    samples = DRUM_GAIN * np.diff(noise) * np.exp(-np.arange(count) / (decay * sample_rate))
+    samples.setflags(write=False)
+    return samples
+
+
+def cut_at(sounds, bpm, max_seconds=None):
+    """The sounds (a list) that start before max_seconds, cut off there; all of them if None."""
+    sounds = list(sounds)
+    if max_seconds is None:
+        return sounds
+    limit = max_seconds / (60.0 / bpm)
+    return [Sound(s.start, min(s.length, limit - s.start), s.pitch, s.role) for s in sounds if s.start < limit]
+
+
+def length_in_samples(sounds, bpm, sample_rate=SAMPLE_RATE):
+    """How long a rendering of sounds lasts, whatever renders it: to the end of the last note,
+    then RELEASE_SECONDS."""
+    end = max((s.start + s.length for s in sounds), default=0.0)
+    return int(round((end * 60.0 / bpm + RELEASE_SECONDS) * sample_rate)) + 1
+
+
 def render(sounds, bpm, sample_rate=SAMPLE_RATE, max_seconds=None):
     """Mix sounds into one float signal in [-PEAK, PEAK].
 
@@ -92,15 +124,11 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE, max_seconds=None):
         1-D float64 array; its length is the end of the last note plus the release tail
     """
     seconds_per_quarter = 60.0 / bpm
-    sounds = list(sounds)
-    if max_seconds is not None:
-        limit = max_seconds / seconds_per_quarter
-        sounds = [Sound(s.start, min(s.length, limit - s.start), s.pitch, s.role)
-                  for s in sounds if s.start < limit]
-    end = max((s.start + s.length for s in sounds), default=0.0)
-    mix = np.zeros(int(round((end * seconds_per_quarter + RELEASE_SECONDS) * sample_rate)) + 1)
+    sounds = cut_at(sounds, bpm, max_seconds)
+    mix = np.zeros(length_in_samples(sounds, bpm, sample_rate))
     for sound in sounds:
-        samples = render_note(sound.length, sound.pitch, sound.voice, seconds_per_quarter, sample_rate)
+        samples = (render_hit(int(sound.pitch), sample_rate) if sound.role == DRUMS else
+                   render_note(sound.length, sound.pitch, sound.voice, seconds_per_quarter, sample_rate))
         first = int(round(sound.start * seconds_per_quarter * sample_rate))
         mix[first:first + len(samples)] += samples[: len(mix) - first]
     peak = np.abs(mix).max()
@@ -111,14 +139,22 @@ def render(sounds, bpm, sample_rate=SAMPLE_RATE, max_seconds=None):
 
 def score_sounds(score):
     """Sounds of a music21 stream, or a list of its notes and chords: single notes are the
-    melody (the guitar voice), chords the chords (the keyboard voice)."""
+    melody (the guitar voice), chords the chords (the keyboard voice); in a Score, the notes of
+    a part whose id is "bass" or "drums" (band.rhythm_section) are the bass or the drums."""
+    if isinstance(score, stream.Score):
+        return [sound for part in score.parts for sound in _part_sounds(part.flatten().notes, part.id)]
+    return _part_sounds(score.flatten().notes if isinstance(score, stream.Stream) else score, None)
+
+
+def _part_sounds(elements, part_id):
+    role = {"bass": BASS, "drums": DRUMS}.get(part_id)
     sounds = []
-    for element in score.flatten().notes if isinstance(score, stream.Stream) else score:
+    for element in elements:
         start, length = float(element.offset), float(element.quarterLength)
         if isinstance(element, chord.Chord):
-            sounds += [Sound(start, length, p.midi, CHORDS) for p in element.pitches]
+            sounds += [Sound(start, length, p.midi, role or CHORDS) for p in element.pitches]
         elif isinstance(element, note.Note):
-            sounds.append(Sound(start, length, element.pitch.midi, MELODY))
+            sounds.append(Sound(start, length, element.pitch.midi, role or MELODY))
     return sounds
 
 

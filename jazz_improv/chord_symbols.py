@@ -220,6 +220,20 @@ def chord_name(midi_pitches):
     """
     if not midi_pitches:
         return ""
+    root, quality = _best_name(midi_pitches)
+    bass = min(midi_pitches) % 12
+    name = ROOT_NAMES[root] + quality
+    return name if bass == root else f"{name}/{ROOT_NAMES[bass]}"
+
+
+def chord_root(midi_pitches):
+    """The pitch class of the root chord_name finds for sounding pitches (a non-empty tuple)."""
+    return _best_name(midi_pitches)[0]
+
+
+@lru_cache(maxsize=4096)
+def _best_name(midi_pitches):
+    """(root pitch class, quality) of the best-scoring chord of the table (see chord_name)."""
     classes = {p % 12 for p in midi_pitches}
     bass = min(midi_pitches) % 12
     best = None
@@ -232,6 +246,4 @@ def chord_name(midi_pitches):
             key = (score, root == bass, -rank)
             if best is None or key > best[0]:
                 best = (key, root, quality)
-    _, root, quality = best
-    name = ROOT_NAMES[root] + quality
-    return name if bass == root else f"{name}/{ROOT_NAMES[bass]}"
+    return best[1], best[2]

@@ -110,6 +110,13 @@ def parser():
     parser.add_argument("--out", metavar="PATH", default="output/my_music.midi",
                         help="where to write the improvised MIDI (default: output/my_music.midi); "
                              "audio, pictures, weights and report go beside it")
+    parser.add_argument("--band", action="store_true",
+                        help="a walking bass and a swing ride cymbal under the solo, in the MIDI "
+                             "file, the audio and the lead sheet")
+    parser.add_argument("--soundfont", metavar="PATH",
+                        help="the General MIDI SoundFont (.sf2) FluidSynth plays with (default: "
+                             "Debian's fluid-soundfont-gm, else the one pretty_midi ships; without "
+                             "FluidSynth, our own synthesizer plays)")
     parser.add_argument("--no-audio", action="store_true",
                         help="do not render the music to audio")
     parser.add_argument("--audio-format", choices=["wav", *AUDIO_FORMATS], default="wav",
@@ -131,6 +138,8 @@ class OutputFiles(NamedTuple):
     wav: Path  # the improvisation as audio
     converted: Path | None  # ... and as mp3 or ogg, with --audio-format
     roll: Path  # its piano roll
+    musicxml: Path  # its lead sheet
+    sheet: Path  # ... engraved
     snippet: Path  # the corpus as audio
     loss: Path  # the training curve
     weights: Path
@@ -141,7 +150,7 @@ class OutputFiles(NamedTuple):
 # The files every run names the same, beside its MIDI file; the others take --out's name.
 FIXED_NAMES = {"snippet": "training_snippet.wav", "loss": "loss.png", "weights": "djmodel.weights.h5",
                "vocabulary": "vocabulary.json", "report": "report.json"}
-NAMED_SUFFIXES = (".mid", ".midi", ".wav", ".png", *(f".{kind}" for kind in AUDIO_FORMATS))
+NAMED_SUFFIXES = (".mid", ".midi", ".wav", ".png", ".musicxml", ".svg", *(f".{kind}" for kind in AUDIO_FORMATS))
 
 
 def is_output_name(name):
@@ -152,7 +161,8 @@ def is_output_name(name):
 
 
 OUTPUT_DESCRIPTIONS = {"midi": "music", "wav": "music's audio", "converted": "converted audio",
-                       "roll": "piano roll", "snippet": "training snippet", "loss": "training curve",
+                       "roll": "piano roll", "musicxml": "lead sheet", "sheet": "engraved lead sheet",
+                       "snippet": "training snippet", "loss": "training curve",
                        "weights": "model's weights", "vocabulary": "vocabulary", "report": "report"}
 
 
@@ -166,7 +176,8 @@ def output_files(args):
     files = OutputFiles(
         midi=midi, wav=midi.with_suffix(".wav"),
         converted=midi.with_suffix(f".{args.audio_format}") if args.audio_format != "wav" else None,
-        roll=midi.with_suffix(".png"), **{name: folder / file_name for name, file_name in FIXED_NAMES.items()})
+        roll=midi.with_suffix(".png"), musicxml=midi.with_suffix(".musicxml"), sheet=midi.with_suffix(".svg"),
+        **{name: folder / file_name for name, file_name in FIXED_NAMES.items()})
     skipped = set()
     if args.no_audio:
         skipped |= {"wav", "converted", "snippet"}
@@ -420,6 +431,7 @@ def quiet_tensorflow(module_name):
 def show(path):
     """In a notebook, play or show a file we wrote; as a script, writing it is enough."""
     if in_notebook():
-        from IPython.display import Audio, Image, display
+        from IPython.display import SVG, Audio, Image, display
 
-        display(Image(filename=str(path)) if str(path).endswith(".png") else Audio(filename=str(path)))
+        kind = {".png": Image, ".svg": SVG}.get(Path(path).suffix, Audio)
+        display(kind(filename=str(path)))

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from music21 import chord, interval, note, pitch, scale, stream
 
-from jazz_improv.chord_symbols import progression_events
+from jazz_improv.chord_symbols import chord_symbol_pitches, progression_events
 from jazz_improv.events import make_chord
 from jazz_improv.limits import MAX_TOKEN_LENGTH
 
@@ -397,8 +397,12 @@ def phrase_chords(bar_groups, first_bar, bars, beats_per_bar, held=False):
 
 
 def progression_bars(progression, beats_per_bar):
-    """A chord progression (from chord_symbols.parse_progression) as one list of Chords per bar."""
+    """A chord progression (from chord_symbols.parse_progression) as one list of Chords per bar,
+    each with its symbol as written in its editorial ("symbol"), for the lead sheet."""
     bars = [[] for _ in progression]
-    for event in progression_events(progression, 0, len(progression), beats_per_bar):
-        bars[int(event.offset // beats_per_bar)].append(make_chord(*event))
+    figures = [figure for bar in progression for figure in bar if chord_symbol_pitches(figure)]
+    for event, figure in zip(progression_events(progression, 0, len(progression), beats_per_bar), figures):
+        made = make_chord(*event)
+        made.editorial.symbol = figure
+        bars[int(event.offset // beats_per_bar)].append(made)
     return bars

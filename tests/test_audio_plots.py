@@ -134,3 +134,29 @@ def test_conversion_with_ffmpeg_keeps_the_length(tmp_path):
         assert converted == wav.with_suffix(f".{audio_format}")
         seconds = len(AudioSegment.from_file(converted, format=audio_format)) / 1000
         assert abs(seconds - (2 + audio.RELEASE_SECONDS)) < 0.1
+
+
+def test_a_long_piano_roll_is_wrapped_into_rows_that_stay_readable():
+    # 20 bars: rows of eight; 256 bars: rows of sixteen, each note in the row where it sounds
+    for bars, rows, per_row in ((20, 3, 8), (256, 16, 16)):
+        sounds = [audio.Sound(4 * bar + 1, 1, 60 + bar % 12, audio.MELODY) for bar in range(bars)]
+        figure = plot_piano_roll(sounds, 4)
+        assert len(figure.axes) == rows
+        for row, ax in enumerate(figure.axes):
+            assert ax.get_xlim() == (row * per_row * 4, (row + 1) * per_row * 4)
+            drawn = [p.vertices[:, 0].min() for c in ax.collections for p in c.get_paths()]
+            assert sorted(drawn) == [4 * bar + 1 for bar in range(row * per_row, min(bars, (row + 1) * per_row))]
+
+
+def test_the_piano_roll_names_chords_notes_and_keeps_the_melody_on_top():
+    sounds = [audio.Sound(0, 4, p, audio.CHORDS) for p in (48, 52, 55)] + [audio.Sound(0, 4, 60, audio.MELODY)]
+    sounds += [audio.Sound(36, 4, 62, audio.MELODY)]
+    figure = plot_piano_roll(sounds, 4, chord_names=[(0.0, "Cmaj7"), (36.0, "Dm7")])
+    first, second = figure.axes
+    assert [t.get_text() for t in first.texts if not t.get_text().isdigit()] == ["Cmaj7"]
+    assert [t.get_text() for t in second.texts if not t.get_text().isdigit()] == ["Dm7"]
+    assert "C4" in [label.get_text() for label in first.get_yticklabels()]  # note names, not MIDI numbers
+    melody = [c for c in first.collections if tuple(c.get_facecolor()[0][:3]) == (1.0, 0.4980392156862745, 0.054901960784313725)]
+    chords = [c for c in first.collections if c not in melody]
+    assert melody and chords and min(c.get_zorder() for c in melody) > max(c.get_zorder() for c in chords)
+    assert figure.legends and not any(ax.get_legend() for ax in figure.axes)  # the key outside the notes

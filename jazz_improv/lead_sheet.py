@@ -1,0 +1,249 @@
+"""The solo as a lead sheet: a MusicXML score that notation programs open (MuseScore, Finale,
+Dorico), and the same engraved by Verovio as one SVG picture.
+
+The score has two parts: the solo, with a chord symbol above each change, in the piece's metre
+and the key music21 finds in it, every pitch class spelled one way throughout (the key's own
+spelling, else sharps in a sharp key and flats otherwise); and the chords as played. Chord
+symbols are the user's own with --chords, else named from the chord's pitches
+(chord_symbols.chord_name). Onsets and lengths are written on the grid notation can show,
+sixteenths and eighth-note triplets; the MIDI file keeps the exact ones.
+"""
+
+import copy
+import math
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from music21 import chord, clef, harmony, instrument, key, metadata, meter, note, pitch, stream, tie
+from music21.stream import makeNotation
+from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+from jazz_improv.band import BASS_ID
+from jazz_improv.chord_symbols import chord_name
+from jazz_improv.safe_files import write_atomically
+
+# The MusicXML kind of each quality chord_name gives (what a program that reads the file plays);
+# the text shown is the symbol's own.
+MUSICXML_KINDS = {"": "major", "m": "minor", "7": "dominant", "maj7": "major-seventh", "m7": "minor-seventh",
+                  "6": "major-sixth", "m6": "minor-sixth", "m7b5": "half-diminished", "dim": "diminished",
+                  "dim7": "diminished-seventh", "aug": "augmented", "sus4": "suspended-fourth",
+                  "7sus4": "suspended-fourth", "mmaj7": "major-minor", "9": "dominant-ninth",
+                  "maj9": "major-ninth", "m9": "minor-ninth", "69": "major-sixth", "7b9": "dominant",
+                  "7#9": "dominant", "7#5": "augmented-seventh", "13": "dominant-13th", "m11": "minor-11th"}
+SYMBOL = re.compile(r"(?P<root>[A-G][b#♭♯]?)(?P<kind>[^/]*)(?:/(?P<bass>[A-G][b#♭♯]?))?")
+GRID = (4, 3)  # notation's grid: sixteenths and eighth-note triplets
+
+
+def _music21_pitch(name):
+    return pitch.Pitch(name.replace("♭", "-").replace("b", "-").replace("♯", "#"))
+
+
+def chord_symbol(figure, midi_pitches):
+    """A music21 ChordSymbol that shows `figure` as written (root, the rest as its text, a
+    slash bass) and carries the MusicXML kind of the pitches it stands for."""
+    found = SYMBOL.fullmatch(figure)
+    named = SYMBOL.fullmatch(chord_name(tuple(midi_pitches)))
+    if found is None:  # no root to show: the pitches' own name
+        found = named
+    quality = named["kind"] if named else ""
+    symbol = harmony.ChordSymbol(root=_music21_pitch(found["root"]),
+                                 bass=_music21_pitch(found["bass"]) if found["bass"] else None,
+                                 kind=MUSICXML_KINDS.get(quality, "major"), kindStr=found["kind"])
+    symbol.writeAsChord = False
+    return symbol
+
+
+def _spelling(piece_key):
+    """Pitch class -> a spelled name: the key's scale, else sharps in a sharp key, flats otherwise."""
+    names = {p.pitchClass: p.name for p in piece_key.getScale().getPitches()}
+    for pitch_class in range(12):
+        if pitch_class not in names:
+            plain = pitch.Pitch(midi=60 + pitch_class)
+            alter = plain.accidental.alter if plain.accidental else 0
+            if piece_key.sharps > 0 and alter < 0:
+                plain = plain.getLowerEnharmonic()  # E- -> D#
+            elif piece_key.sharps <= 0 and alter > 0:
+                plain = plain.getHigherEnharmonic()  # C# -> D-
+            names[pitch_class] = plain.name
+    return names
+
+
+def _spelled(midi, names):
+    """The pitch of a MIDI number, spelled as names gives its class."""
+    made = pitch.Pitch(midi=midi)
+    if made.name != names[midi % 12]:
+        made = next((p for p in (made.getHigherEnharmonic(), made.getLowerEnharmonic())
+                     if p.name == names[midi % 12]), made)
+    return made
+
+
+def _time_signature(beats_per_bar):
+    bar = Fraction(beats_per_bar)  # in quarter notes: 3 is 3/4, 5/2 is 5/8
+    unit = 4 * bar.denominator
+    return meter.TimeSignature(f"{bar * unit / 4}/{unit}")
+
+
+def lead_sheet(score, beats_per_bar, title="Your improvisation"):
+    """The lead sheet of a score from generate_music (melody part, then chord part), a music21
+    Score: "Solo" (the melody, chord symbols above it) and "Chords"."""
+    melody = [n for n in score.parts[0].flatten().notes if isinstance(n, note.Note)]
+    chords = [c for c in score.parts[1].flatten().notes if isinstance(c, chord.Chord)]
+    both = stream.Stream(copy.deepcopy(melody) + copy.deepcopy(chords))
+    piece_key = both.analyze("key") if melody or chords else key.Key("C")
+    names = _spelling(piece_key)
+    solo, comping = stream.Part(id="Solo"), stream.Part(id="Chords")
+    for part, made, name in ((solo, instrument.ElectricGuitar(), "Solo"), (comping, instrument.Piano(), "Chords")):
+        made.partName = made.partAbbreviation = name
+        part.insert(0, made)
+        part.insert(0, _time_signature(beats_per_bar))
+        part.insert(0, key.KeySignature(piece_key.sharps))
+    # a note followed by less than an eighth's silence is written to the next onset, as
+    # transcriptions write a line of short notes: eighths, not sixteenths and sixteenth rests
+    notes = [(n.offset, n.offset + n.quarterLength, _spelled(n.pitch.midi, names)) for n in melody]
+    notes = [(start, following[0] if following and following[0] - end < Fraction(1, 2) else end, what)
+             for (start, end, what), following in zip(notes, [n for n in notes[1:]] + [None])]
+    ends = [n.offset + n.quarterLength for n in melody] + [c.offset + c.quarterLength for c in chords]
+    bar = Fraction(beats_per_bar)
+    bar_end = math.ceil(Fraction(max(ends, default=bar)) / bar) * bar
+    _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
+    for at, figure, pitches in chord_changes(chords):
+        solo.insert(at, chord_symbol(figure, pitches))
+    _write(comping, [(c.offset, c.offset + c.quarterLength, [_spelled(p.midi, names) for p in c.pitches])
+                     for c in chords], lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end)
+    staves = [solo, comping]
+    for part in score.parts[2:]:
+        if part.id == BASS_ID:  # with --band: the bass line on its own staff; drums are not written
+            bass = stream.Part(id="Bass")
+            made = instrument.AcousticBass()
+            made.partName = made.partAbbreviation = "Bass"
+            bass.append([made, _time_signature(beats_per_bar), key.KeySignature(piece_key.sharps), clef.BassClef()])
+            _write(bass, [(n.offset, n.offset + n.quarterLength, _spelled(n.pitch.midi, names))
+                          for n in part.flatten().notes], lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
+            staves.append(bass)
+    sheet = stream.Score([_in_measures(part) for part in staves])
+    sheet.insert(0, _metadata(title))
+    return sheet
+
+
+def _in_measures(part):
+    """The part in measures, tied across bar lines, beamed, its tuplets bracketed: music21's
+    makeNotation less its making of voices, which joins the rests _write laid beat by beat."""
+    measured = part.makeMeasures()
+    measured.id = part.id
+    makeNotation.makeTies(measured, inPlace=True)
+    for measure in measured.getElementsByClass(stream.Measure):
+        makeNotation.makeTupletBrackets(measure, inPlace=True)
+    makeNotation.makeBeams(measured, inPlace=True)
+    return measured
+
+
+def _metadata(title):
+    made = metadata.Metadata()
+    made.title = title
+    return made
+
+
+def chord_changes(chords):
+    """(offset, symbol, MIDI pitches) where the harmony changes, for chords in time order: the
+    symbol a chord was written with (--chords), else its name (chord_symbols.chord_name); a
+    change less than a beat after the last one kept is left out, as two names would overprint."""
+    changes = []
+    for c in chords:
+        figure = c.editorial.get("symbol") or chord_name(tuple(p.midi for p in c.pitches))
+        at = _on_grid(c.offset, _beat_grids([c.offset]))
+        if not changes or (figure != changes[-1][1] and at - changes[-1][0] >= 1):
+            changes.append((at, figure, [p.midi for p in c.pitches]))
+    return changes
+
+
+def _beat_grids(onsets):
+    """{beat: 4 or 3}: whether each beat that has onsets is written in sixteenths or in eighth-note
+    triplets, whichever moves its onsets less (sixteenths on a tie), so that no beat mixes them."""
+    by_beat = {}
+    for onset in onsets:
+        by_beat.setdefault(int(Fraction(onset) // 1), []).append(Fraction(onset))
+    return {beat: min(GRID, key=lambda d: (sum(abs(o - Fraction(round(o * d), d)) for o in found), -d))
+            for beat, found in by_beat.items()}
+
+
+def _on_grid(offset, grids):
+    """The offset moved to its beat's grid (sixteenths where the beat has none): an exact Fraction."""
+    offset = Fraction(offset)
+    d = grids.get(int(offset // 1), GRID[0])
+    return Fraction(round(offset * d), d)
+
+
+def _write(part, spans, make, bar_end):
+    """Insert (start, end, content) spans into a part as make(content) notes or chords, and rests
+    between them up to bar_end, on the notation grid, one at a time: each split at its beats
+    into tied pieces, so that a beat holds sixteenths or triplets but never both; a span that
+    starts where the last one did is left out."""
+    grids = _beat_grids([start for start, _, _ in spans])
+    placed = []
+    for start, end, content in spans:
+        start = _on_grid(start, grids)
+        if placed and start <= placed[-1][0]:
+            continue
+        if placed and placed[-1][1] > start:  # the one before ends where this one starts
+            placed[-1] = (placed[-1][0], start, placed[-1][2])
+        end = max(_on_grid(end, grids), start + Fraction(1, grids.get(int(start // 1), GRID[0])))
+        placed.append((start, end, content))
+    position = Fraction(0)
+    for start, end, content in placed + [(bar_end, bar_end, None)]:
+        if start > position:  # the silence before it, on the same grid
+            _insert_split(part, position, start, note.Rest)
+        if end > start:
+            _insert_split(part, start, end, lambda: make(content))
+            position = end
+
+
+def _insert_split(part, start, end, make):
+    """make() pieces from start to end: the part of a beat it starts in, the whole beats, the part
+    of a beat it ends in, tied together unless they are rests."""
+    cuts = sorted({start, end} | {Fraction(b) for b in (math.ceil(start), math.floor(end)) if start < b < end})
+    pieces = list(zip(cuts, cuts[1:]))
+    for i, (piece_start, piece_end) in enumerate(pieces):
+        made = make()
+        made.quarterLength = piece_end - piece_start
+        if len(pieces) > 1 and not isinstance(made, note.Rest):
+            made.tie = tie.Tie("start" if i == 0 else "stop" if i == len(pieces) - 1 else "continue")
+        part.insert(piece_start, made)
+
+
+def musicxml_text(sheet):
+    """The MusicXML of a lead sheet, as text."""
+    return GeneralObjectExporter(sheet).parse().decode("utf-8")
+
+
+def engrave(musicxml):
+    """SVG of MusicXML, engraved by Verovio: every page one below the other in one picture."""
+    import verovio  # here: only a run that engraves loads it
+
+    verovio.enableLog(verovio.LOG_OFF)  # its layout warnings are not the user's business
+    toolkit = verovio.toolkit()
+    toolkit.setOptions({"pageWidth": 2100, "pageHeight": 2970, "adjustPageHeight": True, "scale": 40,
+                        "footer": "none"})
+    toolkit.loadData(musicxml)
+    pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+    if len(pages) == 1:
+        return pages[0]
+    sizes = [(float(re.search(r'width="([\d.]+)px"', p)[1]), float(re.search(r'height="([\d.]+)px"', p)[1]))
+             for p in pages]
+    width, height = max(w for w, _ in sizes), sum(h for _, h in sizes)
+    stacked, top = [], 0.0
+    for page, (_, page_height) in zip(pages, sizes):
+        inner = page[page.index("<svg"):]
+        stacked.append(f'<g transform="translate(0 {top})">{inner}</g>')
+        top += page_height
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="{width}px" height="{height}px" viewBox="0 0 {width} {height}">' + "".join(stacked) + "</svg>")
+
+
+def write_lead_sheet(score, beats_per_bar, musicxml_path, svg_path):
+    """Write the lead sheet as MusicXML and as SVG, each whole or not at all; returns the MusicXML."""
+    text = musicxml_text(lead_sheet(score, beats_per_bar))
+    write_atomically(musicxml_path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+    picture = engrave(text)
+    write_atomically(svg_path, lambda temporary: Path(temporary).write_text(picture, encoding="utf-8"))
+    return text

@@ -1,0 +1,110 @@
+"""The lead sheet: MusicXML that notation programs read back (checked here by reading it back with
+music21), spelled in its key, chord symbols as the user wrote them, rhythm on a grid notation
+can show, and its engraving by Verovio."""
+
+import re
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from music21 import chord, converter, harmony, note, stream
+
+from data_utils import generate_music
+from jazz_improv.chord_symbols import parse_progression
+from jazz_improv.lead_sheet import engrave, lead_sheet, musicxml_text
+
+VALUES = {0: "C,0.333,<m2,P-4>", 1: "S,0.333,<M2,m-3>", 2: "C,0.250,<P5,P-5>", 3: "A,0.500,<m3,m-3>",
+          4: "C,1.000,<P4,P-4>", 5: "R,0.500"}
+
+
+def improvised(tmp_path, chords, bars=4, beats_per_bar=4, values=(0, 1, 0, 2, 2, 3, 4, 5)):
+    def predict_and_sample(model):
+        return None, np.array([values[i % len(values)] for i in range(50)])[:, None]
+
+    return generate_music(None, VALUES, None, predict_and_sample, out_path=tmp_path / "a.midi",
+                          progression=parse_progression(chords), bars=bars, beats_per_bar=beats_per_bar,
+                          register=(55, 79))
+
+
+def read_back(sheet):
+    return converter.parse(musicxml_text(sheet), format="musicxml")
+
+
+def shown_figure(symbol):
+    """A harmony element as a chart shows it: root, the kind's text, a slash bass."""
+    root = symbol.root().name.replace("-", "b")
+    bass = symbol.bass().name.replace("-", "b") if symbol.bass() and symbol.bass().name != symbol.root().name else ""
+    return root + symbol.chordKindStr + (f"/{bass}" if bass else "")
+
+
+def test_chord_symbols_are_the_users_symbol_for_symbol(tmp_path):
+    chords = "Dm7 G7 | Cmaj7 | C-7 F7 | Bb7alt | Ebmaj7#11 | Am7b5 D7b9 | G/B | F#ø7"
+    score = improvised(tmp_path, chords, bars=8)
+    symbols = read_back(lead_sheet(score, 4)).parts[0].recurse().getElementsByClass(harmony.ChordSymbol)
+    written = [figure for bar in parse_progression(chords) for figure in bar]
+    assert [shown_figure(s) for s in symbols] == written
+
+
+def test_chord_symbols_are_named_from_the_pitches_without_a_progression(tmp_path):
+    score = stream.Score([stream.Part([note.Note("E4", quarterLength=4)]), stream.Part()])
+    for offset, pitches in ((0, ["A2", "C4", "E4", "G4"]), (2, ["D3", "F#3", "A3", "C4"])):
+        made = chord.Chord(pitches, quarterLength=2)
+        score.parts[1].insert(offset, made)
+    text = musicxml_text(lead_sheet(score, 4))
+    symbols = converter.parse(text, format="musicxml").parts[0].recurse().getElementsByClass(harmony.ChordSymbol)
+    assert [shown_figure(s) for s in symbols] == ["Am7", "D7"]
+    # what a program that reads the file plays: MusicXML's kinds
+    assert re.findall(r'<kind text="[^"]*">([^<]+)</kind>', text) == ["minor-seventh", "dominant"]
+
+
+def test_each_pitch_class_is_spelled_one_way_in_the_key(tmp_path):
+    # F major with a B flat and a raised fourth: the key's B-flat, and the other black keys as
+    # flats (a flat key), never A# beside B-flat or G-flat beside F#
+    melody = stream.Part()
+    for i, name in enumerate(["F4", "A4", "C5", "B-4", "A4", "G4", "F#4", "G4", "A#4", "C5", "F4", "C4"] * 2):
+        melody.insert(i, note.Note(name))
+    harmony_part = stream.Part([chord.Chord(["F3", "A3", "C4"], quarterLength=24)])
+    sheet = read_back(lead_sheet(stream.Score([melody, harmony_part]), 4))
+    assert sheet.parts[0].recurse().getElementsByClass("KeySignature")[0].sharps == -1
+    spellings = {}
+    for n in sheet.parts[0].recurse().notes:
+        if isinstance(n, note.Note):
+            spellings.setdefault(n.pitch.pitchClass, set()).add(n.pitch.name)
+    assert spellings[10] == {"B-"} and spellings[6] == {"G-"}
+    assert all(len(names) == 1 for names in spellings.values())
+
+
+@pytest.mark.parametrize("beats_per_bar, signature", [(4, "4/4"), (3, "3/4"), (Fraction(5, 2), "5/8")])
+def test_the_metre_is_the_pieces(tmp_path, beats_per_bar, signature):
+    score = improvised(tmp_path, "C | F", bars=2, beats_per_bar=beats_per_bar)
+    sheet = read_back(lead_sheet(score, beats_per_bar))
+    assert sheet.parts[0].recurse().getElementsByClass("TimeSignature")[0].ratioString == signature
+    assert all(m.duration.quarterLength == beats_per_bar for m in sheet.parts[0].getElementsByClass("Measure"))
+
+
+def test_a_beat_holds_triplets_or_sixteenths_never_both():
+    # beat 1 triplets, beat 2 sixteenths, beat 3 both (the corpus's grids meet there), beat 4 a
+    # triplet eighth after a rest
+    onsets = [0, Fraction(1, 3), Fraction(2, 3), 1, 1.25, 1.5, 1.75, 2, 2.25, Fraction(7, 3), 2.75, Fraction(10, 3)]
+    melody = stream.Part()
+    for i, onset in enumerate(onsets):
+        melody.insert(onset, note.Note(60 + i, quarterLength=0.25))
+    harmony_part = stream.Part([chord.Chord(["C3", "E3", "G3"], quarterLength=4)])
+    text = musicxml_text(lead_sheet(stream.Score([melody, harmony_part]), 4))
+    sheet = converter.parse(text, format="musicxml")
+    grids = {}
+    for element in sheet.parts[0].flatten().notesAndRests:
+        denominator = Fraction(element.offset).limit_denominator(12).denominator
+        length = Fraction(element.quarterLength).limit_denominator(12).denominator
+        grids.setdefault(int(element.offset // 1), set()).update(d for d in (denominator, length) if d > 1)
+    assert grids[0] == {3} and grids[1] <= {2, 4} and grids[3] == {3}
+    assert grids[2] in ({2, 4}, {4}, {3})  # one grid or the other, not both
+    assert "<time-modification>" in text and "<actual-notes>3</actual-notes>" in text
+
+
+def test_the_engraving_is_one_svg_of_every_page(tmp_path):
+    score = improvised(tmp_path, "Dm7 G7 | Cmaj7", bars=48)
+    svg = engrave(musicxml_text(lead_sheet(score, 4)))
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert svg.count("<svg") > 2  # pages stacked in one picture
+    assert len(re.findall(r'class="measure', svg)) >= 48
