@@ -439,8 +439,10 @@ if __name__ == "__main__":
 # %% [markdown]
 # ### 3.4 - Listen and look
 #
-# The MIDI file is rendered to audio by a small synthesizer written with NumPy: a plucked,
-# guitar-like voice for the melody and a soft keyboard for the chords. The piano roll shows
+# The MIDI file is rendered to audio by FluidSynth with a General MIDI SoundFont where the
+# machine has it (a jazz guitar and a piano), else by a small synthesizer written with NumPy: a
+# plucked, guitar-like voice for the melody and a soft keyboard for the chords; a line says
+# which played. With `--band`, a walking bass and a ride cymbal play along. The piano roll shows
 # the same notes, eight bars to a row: melody in orange over the chords in blue, each chord's
 # name where it changes. The lead sheet is the solo as a jazz player reads it: a staff with
 # chord symbols above, saved as MusicXML (MuseScore, Finale and Dorico open it) and engraved
@@ -476,7 +478,11 @@ if __name__ == "__main__":
 # A few plain measures, for the corpus's melody and for the improvisation side by side:
 # how many notes are chord tones, scale tones or approach tones of the chord under them,
 # the range, the size of the steps, how often a pitch repeats, how evenly the twelve pitch
-# classes are used (entropy, at most 3.58 bits), and the note lengths.
+# classes are used (entropy, at most 3.58 bits), the note lengths (triplets apart), where in
+# the beat the notes start, how varied the time between onsets is (entropy), how much is
+# silence, and how often the chords change from bar to bar. Last, how much of the improvised
+# values is copied from the corpus: runs of 4 and 8 values found in it, the longest copied
+# run, and whether any two phrases are alike.
 
 # %%
 if __name__ == "__main__":

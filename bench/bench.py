@@ -125,7 +125,7 @@ def phase_name(source):
              ("inference_model = music_inference_model(", "build inference model"),
              ("def predict_and_sample", "define predict_and_sample"),
              ("results, indices = predict_and_sample(", "predict_and_sample, first sample"),
-             ("generate_music(", "generate music, write MIDI"), ("audio.render(sounds", "render audio, piano roll"),
+             ("generate_music(", "generate music, write MIDI"), ("write_lead_sheet(", "render audio, piano roll, lead sheet"),
              ("melody_metrics(", "report")]
     for marker, name in rules:
         if marker in source:

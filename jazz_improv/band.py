@@ -8,6 +8,7 @@ every beat with the swung skip note (the last triplet eighth) after the second a
 hi-hat closed by the foot on two and four: General MIDI drums, channel 10.
 """
 
+import math
 from fractions import Fraction
 
 from music21 import instrument, note, stream
@@ -38,7 +39,9 @@ def walking_bass(chords, beats, rng):
         [(beat, MIDI pitch)]; beats before the first chord are silent. A chord repeated with the
         same pitch classes is no change: the line walks on through it.
     """
-    starts = [c.offset for c in chords]
+    # a chord arrives on the beat nearest its start: one that comes a sixteenth after the beat
+    # has its root on that beat, not an approach note
+    starts = [math.floor(c.offset + Fraction(1, 2)) for c in chords]
     walked, previous = [], (BASS_LOW + BASS_HIGH) // 2
 
     def sounding(beat):

@@ -210,20 +210,19 @@ _NAMED_QUALITIES = (
 
 @lru_cache(maxsize=4096)
 def chord_name(midi_pitches):
-    """A jazz chord symbol for sounding pitches (a tuple of MIDI numbers), e.g. "Abmaj9" or
-    "C7/E"; "" for none.
+    """A jazz chord symbol for sounding pitches (a tuple of MIDI numbers), e.g. "Abmaj9"; "" for
+    none.
 
     Each root and quality of the table above is scored by the pitch classes it explains, less
     one for each it leaves out and half a one for each of its own that does not sound (a
-    missing fifth a quarter); ties go to the simpler chord, then to the root in the bass. A
-    bass note that is not the root is written after a slash.
+    missing fifth a quarter); ties go to the root in the bass, then to the simpler chord. No
+    slash: the lowest note of a comping voicing is no bass line (with --band the bass plays
+    the roots).
     """
     if not midi_pitches:
         return ""
     root, quality = _best_name(midi_pitches)
-    bass = min(midi_pitches) % 12
-    name = ROOT_NAMES[root] + quality
-    return name if bass == root else f"{name}/{ROOT_NAMES[bass]}"
+    return ROOT_NAMES[root] + quality
 
 
 def chord_root(midi_pitches):

@@ -12,15 +12,17 @@ sixteenths and eighth-note triplets; the MIDI file keeps the exact ones.
 import copy
 import math
 import re
+from bisect import bisect_right
 from fractions import Fraction
 from pathlib import Path
 
-from music21 import chord, clef, harmony, instrument, key, metadata, meter, note, pitch, stream, tie
+from music21 import chord, clef, harmony, instrument, key, metadata, meter, note, pitch, scale, stream, tempo, tie
 from music21.stream import makeNotation
 from music21.musicxml.m21ToXml import GeneralObjectExporter
 
 from jazz_improv.band import BASS_ID
-from jazz_improv.chord_symbols import chord_name
+from jazz_improv.chord_symbols import ROOT_NAMES, chord_name, chord_root
+from jazz_improv.midi_output import TEMPO_BPM
 from jazz_improv.safe_files import write_atomically
 
 # The MusicXML kind of each quality chord_name gives (what a program that reads the file plays);
@@ -33,6 +35,7 @@ MUSICXML_KINDS = {"": "major", "m": "minor", "7": "dominant", "maj7": "major-sev
                   "7#9": "dominant", "7#5": "augmented-seventh", "13": "dominant-13th", "m11": "minor-11th"}
 SYMBOL = re.compile(r"(?P<root>[A-G][b#♭♯]?)(?P<kind>[^/]*)(?:/(?P<bass>[A-G][b#♭♯]?))?")
 GRID = (4, 3)  # notation's grid: sixteenths and eighth-note triplets
+PAGE_HEIGHT = 60_000  # Verovio's tallest page, in its units (a tenth of a staff space)
 
 
 def _music21_pitch(name):
@@ -69,6 +72,50 @@ def _spelling(piece_key):
     return names
 
 
+def _chord_spellings(chords, piece_key):
+    """A function from an offset to the spelling there, (pitch class -> name, the classes of the
+    key's scale and the chord's): the key's names for the classes of its scale; for the others,
+    the scale of the chord sounding (its root's Dorian for a minor chord, Mixolydian for a
+    dominant, else major: C# over A7 in C major) where it holds them, else the key's sharps or
+    flats (_spelling)."""
+    key_names = _spelling(piece_key)
+    diatonic = {p.pitchClass for p in piece_key.getScale().getPitches()}
+    starts = [c.offset for c in chords]
+    spellings = []
+    for c in chords:
+        pitches = tuple(p.midi for p in c.pitches)
+        root = chord_root(pitches)
+        classes = {p % 12 for p in pitches}
+        minor, major = (root + 3) % 12 in classes, (root + 4) % 12 in classes
+        kind = (scale.DorianScale if minor and not major else
+                scale.MixolydianScale if major and (root + 10) % 12 in classes else scale.MajorScale)
+        own = {p.pitchClass: p.name for p in kind(ROOT_NAMES[root].replace("b", "-")).getPitches()}
+        spellings.append((key_names | {pc: name for pc, name in own.items() if pc not in diatonic},
+                          diatonic | set(own)))
+
+    def at(offset):
+        index = bisect_right(starts, offset) - 1
+        return spellings[index] if index >= 0 else (key_names, diatonic)
+
+    return at
+
+
+def _line(notes, chords_at):
+    """(start, end, spelled pitch) of a line's notes: a class of the key or of the chord's scale
+    spelled as chords_at gives it, another one (a chromatic passing or approach note) as a sharp
+    when the line goes up from it and a flat when it goes down, as players read them."""
+    spelled = []
+    for n, following in zip(notes, notes[1:] + [None]):
+        names, scale_classes = chords_at(n.offset)
+        made = _spelled(n.pitch.midi, names)
+        if n.pitch.midi % 12 not in scale_classes and following is not None and made.accidental is not None:
+            rising = following.pitch.midi > n.pitch.midi
+            if (made.accidental.alter < 0) == rising:  # a flat going up, a sharp going down
+                made = made.getLowerEnharmonic() if rising else made.getHigherEnharmonic()
+        spelled.append((n.offset, n.offset + n.quarterLength, made))
+    return spelled
+
+
 def _spelled(midi, names):
     """The pitch of a MIDI number, spelled as names gives its class."""
     made = pitch.Pitch(midi=midi)
@@ -91,16 +138,17 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     chords = [c for c in score.parts[1].flatten().notes if isinstance(c, chord.Chord)]
     both = stream.Stream(copy.deepcopy(melody) + copy.deepcopy(chords))
     piece_key = both.analyze("key") if melody or chords else key.Key("C")
-    names = _spelling(piece_key)
+    chords_at = _chord_spellings(chords, piece_key)
     solo, comping = stream.Part(id="Solo"), stream.Part(id="Chords")
     for part, made, name in ((solo, instrument.ElectricGuitar(), "Solo"), (comping, instrument.Piano(), "Chords")):
-        made.partName = made.partAbbreviation = name
+        _name(made, name, part.id)
         part.insert(0, made)
         part.insert(0, _time_signature(beats_per_bar))
         part.insert(0, key.KeySignature(piece_key.sharps))
+    solo.insert(0, tempo.MetronomeMark(number=TEMPO_BPM))
     # a note followed by less than an eighth's silence is written to the next onset, as
     # transcriptions write a line of short notes: eighths, not sixteenths and sixteenth rests
-    notes = [(n.offset, n.offset + n.quarterLength, _spelled(n.pitch.midi, names)) for n in melody]
+    notes = _line(melody, chords_at)
     notes = [(start, following[0] if following and following[0] - end < Fraction(1, 2) else end, what)
              for (start, end, what), following in zip(notes, [n for n in notes[1:]] + [None])]
     ends = [n.offset + n.quarterLength for n in melody] + [c.offset + c.quarterLength for c in chords]
@@ -109,17 +157,17 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
     for at, figure, pitches in chord_changes(chords):
         solo.insert(at, chord_symbol(figure, pitches))
-    _write(comping, [(c.offset, c.offset + c.quarterLength, [_spelled(p.midi, names) for p in c.pitches])
+    _write(comping, [(c.offset, c.offset + c.quarterLength, [_spelled(p.midi, chords_at(c.offset)[0]) for p in c.pitches])
                      for c in chords], lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end)
     staves = [solo, comping]
     for part in score.parts[2:]:
         if part.id == BASS_ID:  # with --band: the bass line on its own staff; drums are not written
             bass = stream.Part(id="Bass")
-            made = instrument.AcousticBass()
-            made.partName = made.partAbbreviation = "Bass"
-            bass.append([made, _time_signature(beats_per_bar), key.KeySignature(piece_key.sharps), clef.BassClef()])
-            _write(bass, [(n.offset, n.offset + n.quarterLength, _spelled(n.pitch.midi, names))
-                          for n in part.flatten().notes], lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
+            made = _name(instrument.AcousticBass(), "Bass", "Bass")
+            bass.append([made, _time_signature(beats_per_bar), key.KeySignature(piece_key.sharps),
+                         clef.Bass8vbClef()])  # a bass sounds an octave below where it is written
+            _write(bass, _line(list(part.flatten().notes), chords_at),
+                   lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
             staves.append(bass)
     sheet = stream.Score([_in_measures(part) for part in staves])
     sheet.insert(0, _metadata(title))
@@ -129,13 +177,22 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
 def _in_measures(part):
     """The part in measures, tied across bar lines, beamed, its tuplets bracketed: music21's
     makeNotation less its making of voices, which joins the rests _write laid beat by beat."""
-    measured = part.makeMeasures()
-    measured.id = part.id
+    part.makeMeasures(inPlace=True)  # in place: a copy of every note costs seconds
+    measured = part
     makeNotation.makeTies(measured, inPlace=True)
+    makeNotation.makeAccidentalsInMeasureStream(measured)  # once a measure, none after a tie
     for measure in measured.getElementsByClass(stream.Measure):
         makeNotation.makeTupletBrackets(measure, inPlace=True)
     makeNotation.makeBeams(measured, inPlace=True)
     return measured
+
+
+def _name(made, name, ident):
+    """An instrument named for its staff, with fixed ids: music21 draws them at random, and the
+    same music must give the same file."""
+    made.partName = made.partAbbreviation = name
+    made.partId, made.instrumentId = f"P-{ident}", f"I-{ident}"
+    return made
 
 
 def _metadata(title):
@@ -213,7 +270,12 @@ def _insert_split(part, start, end, make):
 
 def musicxml_text(sheet):
     """The MusicXML of a lead sheet, as text."""
-    return GeneralObjectExporter(sheet).parse().decode("utf-8")
+    exporter = GeneralObjectExporter(sheet)
+    exporter.makeNotation = False  # lead_sheet made it: not again, on a copy
+    text = exporter.parse().decode("utf-8")
+    # without the day it was written, so that the same music gives the same bytes
+    text = re.sub(r"\s*<encoding-date>[^<]*</encoding-date>", "", text, count=1)
+    return re.sub(r"\s*<(root|bass)-alter>0</(root|bass)-alter>", "", text)  # a chord's D is no D natural
 
 
 def engrave(musicxml):
@@ -222,8 +284,10 @@ def engrave(musicxml):
 
     verovio.enableLog(verovio.LOG_OFF)  # its layout warnings are not the user's business
     toolkit = verovio.toolkit()
-    toolkit.setOptions({"pageWidth": 2100, "pageHeight": 2970, "adjustPageHeight": True, "scale": 40,
-                        "footer": "none"})
+    # one page as tall as Verovio allows, its height fitted to the music: pages (and their
+    # numbers) only for a piece longer than that; ids seeded: the same music, the same picture
+    toolkit.setOptions({"pageWidth": 2100, "pageHeight": PAGE_HEIGHT, "adjustPageHeight": True, "scale": 40,
+                        "footer": "none", "header": "auto", "xmlIdSeed": 1})
     toolkit.loadData(musicxml)
     pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
     if len(pages) == 1:

@@ -81,8 +81,9 @@ def plot_piano_roll(sounds, beats_per_bar, title="Piano roll", chord_names=()):
                         fontsize=7, color="dimgrey", va="bottom", ha="left")
         for index, (when, name) in enumerate(chord_names):
             if start <= when < stop:  # every other name a line lower, so close changes stay apart
+                # unclipped: a name near the row's end runs on into the margin rather than being cut
                 ax.text(when + 0.05, 0.97 - 0.09 * (index % 2), name, transform=ax.get_xaxis_transform(),
-                        fontsize=8, fontweight="bold", color="navy", va="top", ha="left", zorder=4, clip_on=True)
+                        fontsize=8, fontweight="bold", color="navy", va="top", ha="left", zorder=4, clip_on=False)
         ax.set_xlim(start, stop)
         ax.set_ylim(low, high + (high - low) * 0.3)  # room above the notes for the chord names
         octaves = [p for p in range(math.ceil(low), math.floor(high) + 1) if p % 12 in (0, 7)]

@@ -97,3 +97,26 @@ def test_the_lead_sheet_writes_the_bass_on_its_own_staff():
     written = [n.pitch.midi for n in sheet.parts[2].recurse().notes]
     assert written == [p for _, p in walking_bass(II_V_I, 16, random.Random(0))]
     assert "<sign>F</sign>" in musicxml_text(sheet)
+
+
+def test_cli_band_over_chords_and_a_soundfont_that_is_none(tmp_path, default_run):
+    from conftest import run_lstm
+
+    _, midi = default_run
+    weights = midi.parent / "djmodel.weights.h5"
+    out = tmp_path / "band" / "my_music.midi"
+    done = run_lstm("--load-weights", weights, "--chords", "Dm7 G7 | Cmaj7", "--band", "--no-audio", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"A walking bass and a ride cymbal play along, in {out}" in done.stdout
+    channels = {m.channel for t in mido.MidiFile(out).tracks for m in t if m.type == "note_on"}
+    assert 9 in channels and len(channels) == 4
+    assert "<part-name>Bass</part-name>" in (out.parent / "my_music.musicxml").read_text()
+
+    bad = tmp_path / "font.sf2"
+    bad.write_bytes(b"not a soundfont")
+    refused = run_lstm("--load-weights", weights, "--chords", "C", "--soundfont", bad, "--out",
+                       tmp_path / "refused" / "my_music.midi")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert ("not a SoundFont 2 file" in refused.stderr) or ("FluidSynth is not installed" in refused.stderr)
+    assert not (tmp_path / "refused" / "my_music.midi").exists()

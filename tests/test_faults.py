@@ -27,8 +27,8 @@ import pytest
 from conftest import ENV, PREVIOUS_RUN, ROOT, LstmProcess, run_lstm, shared_run
 
 # Every file a complete run writes beside `--out output/my_music.midi` (README, "Files it writes").
-OUTPUTS = ["my_music.midi", "my_music.wav", "my_music.png", "training_snippet.wav", "loss.png",
-           "djmodel.weights.h5", "vocabulary.json", "report.json"]
+OUTPUTS = ["my_music.midi", "my_music.wav", "my_music.png", "my_music.musicxml", "my_music.svg",
+           "training_snippet.wav", "loss.png", "djmodel.weights.h5", "vocabulary.json", "report.json"]
 AUDIO_OUTPUTS = {"my_music.wav", "training_snippet.wav"}
 from jazz_improv.safe_files import JOURNAL  # noqa: E402
 COURSE_LINES = ["shape of X: (60, 30, 78)", "number of training examples: 60",

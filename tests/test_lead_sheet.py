@@ -57,21 +57,23 @@ def test_chord_symbols_are_named_from_the_pitches_without_a_progression(tmp_path
     assert re.findall(r'<kind text="[^"]*">([^<]+)</kind>', text) == ["minor-seventh", "dominant"]
 
 
-def test_each_pitch_class_is_spelled_one_way_in_the_key(tmp_path):
-    # F major with a B flat and a raised fourth: the key's B-flat, and the other black keys as
-    # flats (a flat key), never A# beside B-flat or G-flat beside F#
+def test_notes_are_spelled_in_the_key_and_the_chord_and_chromatic_ones_by_direction():
+    # F major (one flat) over F, then A7: the key's B-flat; over A7 its C sharp (A Mixolydian),
+    # though the key has no sharps; chromatic passing notes as sharps going up, flats going down
     melody = stream.Part()
-    for i, name in enumerate(["F4", "A4", "C5", "B-4", "A4", "G4", "F#4", "G4", "A#4", "C5", "F4", "C4"] * 2):
+    names = ["F4", "A4", "C5", "B-4", "A4", "G4", "F#4", "G4",  # over F: F# passes up to G
+             "A4", "C#5", "E5", "G5", "E5", "E-5", "D5", "C#5"]  # over A7: C#, and E-flat passes down to D
+    for i, name in enumerate(names):
         melody.insert(i, note.Note(name))
-    harmony_part = stream.Part([chord.Chord(["F3", "A3", "C4"], quarterLength=24)])
+    harmony_part = stream.Part()
+    harmony_part.insert(0, chord.Chord(["F3", "A3", "C4"], quarterLength=8))
+    harmony_part.insert(8, chord.Chord(["A2", "C#3", "E3", "G3"], quarterLength=8))
     sheet = read_back(lead_sheet(stream.Score([melody, harmony_part]), 4))
     assert sheet.parts[0].recurse().getElementsByClass("KeySignature")[0].sharps == -1
-    spellings = {}
-    for n in sheet.parts[0].recurse().notes:
-        if isinstance(n, note.Note):
-            spellings.setdefault(n.pitch.pitchClass, set()).add(n.pitch.name)
-    assert spellings[10] == {"B-"} and spellings[6] == {"G-"}
-    assert all(len(names) == 1 for names in spellings.values())
+    written = [n.pitch.name for n in sheet.parts[0].recurse().notes if isinstance(n, note.Note)]
+    assert written == ["F", "A", "C", "B-", "A", "G", "F#", "G", "A", "C#", "E", "G", "E", "E-", "D", "C#"]
+    chords_written = [[p.name for p in c.pitches] for c in sheet.parts[1].recurse().getElementsByClass("Chord")]
+    assert chords_written[-1] == ["A", "C#", "E", "G"]
 
 
 @pytest.mark.parametrize("beats_per_bar, signature", [(4, "4/4"), (3, "3/4"), (Fraction(5, 2), "5/8")])
@@ -102,8 +104,12 @@ def test_a_beat_holds_triplets_or_sixteenths_never_both():
     assert "<time-modification>" in text and "<actual-notes>3</actual-notes>" in text
 
 
-def test_the_engraving_is_one_svg_of_every_page(tmp_path):
+def test_the_engraving_is_one_svg_of_every_page(tmp_path, monkeypatch):
+    from jazz_improv import lead_sheet as module
+
     score = improvised(tmp_path, "Dm7 G7 | Cmaj7", bars=48)
+    assert engrave(musicxml_text(lead_sheet(score, 4))).count("<svg") == 2  # a page, its music
+    monkeypatch.setattr(module, "PAGE_HEIGHT", 3000)  # pages of a few systems each
     svg = engrave(musicxml_text(lead_sheet(score, 4)))
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert svg.count("<svg") > 2  # pages stacked in one picture
