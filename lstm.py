@@ -42,7 +42,7 @@ from preprocess import get_corpus_data
 from jazz_improv import audio, report
 from jazz_improv.band import rhythm_section
 from jazz_improv.corpus import corpus_file, load_solo, solo_timeline
-from jazz_improv.lead_sheet import chord_changes, write_lead_sheet
+from jazz_improv.lead_sheet import chord_changes, piece_key, write_lead_sheet
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
 from jazz_improv.plots import plot_loss, plot_piano_roll, save_figure
@@ -463,7 +463,7 @@ if __name__ == "__main__":
                 files.converted.unlink(missing_ok=True)  # an earlier run's is not this music
                 print(f"note: {no_ffmpeg}", file=sys.stderr)
         show(files.wav)
-    changes = chord_changes(out_stream.parts[1].flatten().notes)
+    changes = chord_changes(out_stream.parts[1].flatten().notes, piece_key(out_stream))
     save_figure(plot_piano_roll(sounds, beats_per_bar, title="Your improvisation",
                                 chord_names=[(float(at), name) for at, name, _ in changes]), files.roll)
     print(f"Piano roll saved in {files.roll}")

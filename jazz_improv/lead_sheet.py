@@ -57,29 +57,29 @@ def chord_symbol(figure, midi_pitches):
     return symbol
 
 
-def _spelling(piece_key):
+def _spelling(the_key):
     """Pitch class -> a spelled name: the key's scale, else sharps in a sharp key, flats otherwise."""
-    names = {p.pitchClass: p.name for p in piece_key.getScale().getPitches()}
+    names = {p.pitchClass: p.name for p in the_key.getScale().getPitches()}
     for pitch_class in range(12):
         if pitch_class not in names:
             plain = pitch.Pitch(midi=60 + pitch_class)
             alter = plain.accidental.alter if plain.accidental else 0
-            if piece_key.sharps > 0 and alter < 0:
+            if the_key.sharps > 0 and alter < 0:
                 plain = plain.getLowerEnharmonic()  # E- -> D#
-            elif piece_key.sharps <= 0 and alter > 0:
+            elif the_key.sharps <= 0 and alter > 0:
                 plain = plain.getHigherEnharmonic()  # C# -> D-
             names[pitch_class] = plain.name
     return names
 
 
-def _chord_spellings(chords, piece_key):
+def _chord_spellings(chords, the_key):
     """A function from an offset to the spelling there, (pitch class -> name, the classes of the
     key's scale and the chord's): the key's names for the classes of its scale; for the others,
     the scale of the chord sounding (its root's Dorian for a minor chord, Mixolydian for a
     dominant, else major: C# over A7 in C major) where it holds them, else the key's sharps or
     flats (_spelling)."""
-    key_names = _spelling(piece_key)
-    diatonic = {p.pitchClass for p in piece_key.getScale().getPitches()}
+    key_names = _spelling(the_key)
+    diatonic = {p.pitchClass for p in the_key.getScale().getPitches()}
     starts = [c.offset for c in chords]
     spellings = []
     for c in chords:
@@ -136,15 +136,14 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     Score: "Solo" (the melody, chord symbols above it) and "Chords"."""
     melody = [n for n in score.parts[0].flatten().notes if isinstance(n, note.Note)]
     chords = [c for c in score.parts[1].flatten().notes if isinstance(c, chord.Chord)]
-    both = stream.Stream(copy.deepcopy(melody) + copy.deepcopy(chords))
-    piece_key = both.analyze("key") if melody or chords else key.Key("C")
-    chords_at = _chord_spellings(chords, piece_key)
+    the_key = piece_key(score)
+    chords_at = _chord_spellings(chords, the_key)
     solo, comping = stream.Part(id="Solo"), stream.Part(id="Chords")
     for part, made, name in ((solo, instrument.ElectricGuitar(), "Solo"), (comping, instrument.Piano(), "Chords")):
         _name(made, name, part.id)
         part.insert(0, made)
         part.insert(0, _time_signature(beats_per_bar))
-        part.insert(0, key.KeySignature(piece_key.sharps))
+        part.insert(0, key.KeySignature(the_key.sharps))
     solo.insert(0, tempo.MetronomeMark(number=TEMPO_BPM))
     # a note followed by less than an eighth's silence is written to the next onset, as
     # transcriptions write a line of short notes: eighths, not sixteenths and sixteenth rests
@@ -155,7 +154,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     bar = Fraction(beats_per_bar)
     bar_end = math.ceil(Fraction(max(ends, default=bar)) / bar) * bar
     _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
-    for at, figure, pitches in chord_changes(chords):
+    for at, figure, pitches in chord_changes(chords, the_key):
         solo.insert(at, chord_symbol(figure, pitches))
     _write(comping, [(c.offset, c.offset + c.quarterLength, [_spelled(p.midi, chords_at(c.offset)[0]) for p in c.pitches])
                      for c in chords], lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end)
@@ -164,7 +163,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
         if part.id == BASS_ID:  # with --band: the bass line on its own staff; drums are not written
             bass = stream.Part(id="Bass")
             made = _name(instrument.AcousticBass(), "Bass", "Bass")
-            bass.append([made, _time_signature(beats_per_bar), key.KeySignature(piece_key.sharps),
+            bass.append([made, _time_signature(beats_per_bar), key.KeySignature(the_key.sharps),
                          clef.Bass8vbClef()])  # a bass sounds an octave below where it is written
             _write(bass, _line(list(part.flatten().notes), chords_at),
                    lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
@@ -201,16 +200,30 @@ def _metadata(title):
     return made
 
 
-def chord_changes(chords):
+def piece_key(score):
+    """The key music21 finds in a score's melody and chords (its first two parts); C major for
+    none."""
+    notes = [n for part in score.parts[:2] for n in part.flatten().notes]
+    return stream.Stream(copy.deepcopy(notes)).analyze("key") if notes else key.Key("C")
+
+
+def chord_changes(chords, the_key=None):
     """(offset, symbol, MIDI pitches) where the harmony changes, for chords in time order: the
-    symbol a chord was written with (--chords), else its name (chord_symbols.chord_name); a
-    change less than a beat after the last one kept is left out, as two names would overprint."""
+    symbol a chord was written with (--chords), else its name (chord_symbols.chord_name), its
+    root spelled as the_key spells it (C# in A major, not Db); a change less than a beat after
+    the last one kept is left out, as two names would overprint."""
+    names = _spelling(the_key) if the_key is not None else {}
     changes = []
     for c in chords:
-        figure = c.editorial.get("symbol") or chord_name(tuple(p.midi for p in c.pitches))
+        pitches = tuple(p.midi for p in c.pitches)
+        figure = c.editorial.get("symbol")
+        if not figure:
+            root = chord_root(pitches)
+            spelled = names.get(root, ROOT_NAMES[root].replace("b", "-")).replace("-", "b")
+            figure = spelled + chord_name(pitches)[len(ROOT_NAMES[root]):]
         at = _on_grid(c.offset, _beat_grids([c.offset]))
         if not changes or (figure != changes[-1][1] and at - changes[-1][0] >= 1):
-            changes.append((at, figure, [p.midi for p in c.pitches]))
+            changes.append((at, figure, list(pitches)))
     return changes
 
 

@@ -114,3 +114,18 @@ def test_the_engraving_is_one_svg_of_every_page(tmp_path, monkeypatch):
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert svg.count("<svg") > 2  # pages stacked in one picture
     assert len(re.findall(r'class="measure', svg)) >= 48
+
+
+def test_chord_names_spell_their_roots_as_the_key_does():
+    from music21 import key
+
+    from jazz_improv.lead_sheet import chord_changes
+
+    chords = []
+    for offset, pitches in ((0, ["C#3", "E3", "G#3"]), (4, ["A#2", "C#3", "E3", "G3"]), (8, ["E-3", "G3", "B-3"])):
+        made = chord.Chord(pitches, quarterLength=4)
+        made.offset = offset
+        chords.append(made)
+    assert [name for _, name, _ in chord_changes(chords, key.Key("A"))] == ["C#m", "A#dim7", "D#"]
+    assert [name for _, name, _ in chord_changes(chords, key.Key("F"))] == ["Dbm", "Bbdim7", "Eb"]
+    assert [name for _, name, _ in chord_changes(chords)] == ["Dbm", "Bbdim7", "Eb"]  # no key: flats
