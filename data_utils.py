@@ -213,7 +213,7 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         phrase_bars = max(1, math.ceil(length / beats_per_bar))
         phrase_bars = min(phrase_bars, phrase_longest, longest - bar)
         curr_chords = phrase_chords(bar_groups, bar if first_bar is None else first_bar,
-                                    phrase_bars, beats_per_bar, held=ours)
+                                    phrase_bars, beats_per_bar, held=ours and progression is None)  # N.C. is silence
         sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,
                                  pitch_classes=pitch_classes)
         # Ours: a repeated note is tied to the one before rather than left out as a silence.

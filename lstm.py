@@ -468,9 +468,14 @@ if __name__ == "__main__":
                                 chord_names=[(float(at), name) for at, name, _ in changes]), files.roll)
     print(f"Piano roll saved in {files.roll}")
     show(files.roll)
-    write_lead_sheet(out_stream, beats_per_bar, files.musicxml, files.sheet)
-    print(f"Lead sheet saved in {files.musicxml} and {files.sheet}")
-    show(files.sheet)
+    if write_lead_sheet(out_stream, beats_per_bar, files.musicxml, files.sheet):
+        print(f"Lead sheet saved in {files.musicxml} and {files.sheet}")
+        show(files.sheet)
+    else:  # the MusicXML is kept: say so, and go on
+        files.sheet.unlink(missing_ok=True)  # an earlier run's is not this music
+        print(f"Lead sheet saved in {files.musicxml}")
+        print("note: Verovio is not installed, so the lead sheet is not engraved (pip install verovio)",
+              file=sys.stderr)
 
 # %% [markdown]
 # ### 3.5 - How good is it?

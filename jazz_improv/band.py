@@ -45,9 +45,12 @@ def walking_bass(chords, beats, rng):
     walked, previous = [], (BASS_LOW + BASS_HIGH) // 2
 
     def sounding(beat):
-        """The pitch classes of the chord sounding on a beat, and the chord; (None, None) before any."""
+        """The pitch classes of the chord sounding on a beat, and the chord; (None, None) before
+        any, and in an N.C.: a chord written with --chords lasts its length, while a corpus's
+        chord, a comping stab, holds until the next one."""
         index = max((i for i, start in enumerate(starts) if start <= beat), default=None)
-        if index is None:
+        if index is None or (chords[index].editorial.get("symbol") is not None
+                             and chords[index].offset + chords[index].quarterLength <= beat):
             return None, None
         return frozenset(p.midi % 12 for p in chords[index].pitches), chords[index]
 

@@ -261,7 +261,7 @@ def _output_problem(args):
 
 def _input_files(args):
     """The files a run reads that an output could replace: the corpus's (a folder's files, not
-    music21's), the weights it loads and their vocabulary."""
+    music21's), the weights it loads and their vocabulary, the SoundFont it plays with."""
     found = []
     for item in args.midi or [CORPUS_PATH]:
         item = Path(item)
@@ -274,6 +274,8 @@ def _input_files(args):
             found.append(item)
     if args.load_weights:
         found += [Path(args.load_weights), Path(args.load_weights).with_name(FIXED_NAMES["vocabulary"])]
+    if args.soundfont:
+        found.append(Path(args.soundfont))
     return found
 
 

@@ -21,7 +21,8 @@ from music21.stream import makeNotation
 from music21.musicxml.m21ToXml import GeneralObjectExporter
 
 from jazz_improv.band import BASS_ID
-from jazz_improv.chord_symbols import ROOT_NAMES, chord_name, chord_root
+from jazz_improv.chord_symbols import ROOT_NAMES, chord_name, chord_root, chord_symbol_pitches
+from jazz_improv.console import InputError
 from jazz_improv.midi_output import TEMPO_BPM
 from jazz_improv.safe_files import write_atomically
 
@@ -33,7 +34,7 @@ MUSICXML_KINDS = {"": "major", "m": "minor", "7": "dominant", "maj7": "major-sev
                   "7sus4": "suspended-fourth", "mmaj7": "major-minor", "9": "dominant-ninth",
                   "maj9": "major-ninth", "m9": "minor-ninth", "69": "major-sixth", "7b9": "dominant",
                   "7#9": "dominant", "7#5": "augmented-seventh", "13": "dominant-13th", "m11": "minor-11th"}
-SYMBOL = re.compile(r"(?P<root>[A-G][b#♭♯]?)(?P<kind>[^/]*)(?:/(?P<bass>[A-G][b#♭♯]?))?")
+SYMBOL = re.compile(r"(?P<root>[A-G][b#♭♯]?)(?P<kind>.*?)(?:/(?P<bass>[A-G][b#♭♯]?))?")  # C6/9 has no bass
 GRID = (4, 3)  # notation's grid: sixteenths and eighth-note triplets
 PAGE_HEIGHT = 60_000  # Verovio's tallest page, in its units (a tenth of a staff space)
 
@@ -46,6 +47,10 @@ def chord_symbol(figure, midi_pitches):
     """A music21 ChordSymbol that shows `figure` as written (root, the rest as its text, a
     slash bass) and carries the MusicXML kind of the pitches it stands for."""
     found = SYMBOL.fullmatch(figure)
+    try:  # the kind of the chord the symbol names, its bass left out (Dm7/G is a minor seventh)
+        midi_pitches = chord_symbol_pitches(figure.rsplit("/", 1)[0] if found and found["bass"] else figure) or midi_pitches
+    except InputError:
+        pass
     named = SYMBOL.fullmatch(chord_name(tuple(midi_pitches)))
     if found is None:  # no root to show: the pitches' own name
         found = named
@@ -153,11 +158,11 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     ends = [n.offset + n.quarterLength for n in melody] + [c.offset + c.quarterLength for c in chords]
     bar = Fraction(beats_per_bar)
     bar_end = math.ceil(Fraction(max(ends, default=bar)) / bar) * bar
-    _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
+    _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end, bar)
     for at, figure, pitches in chord_changes(chords, the_key):
         solo.insert(at, chord_symbol(figure, pitches))
     _write(comping, [(c.offset, c.offset + c.quarterLength, [_spelled(p.midi, chords_at(c.offset)[0]) for p in c.pitches])
-                     for c in chords], lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end)
+                     for c in chords], lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end, bar)
     staves = [solo, comping]
     for part in score.parts[2:]:
         if part.id == BASS_ID:  # with --band: the bass line on its own staff; drums are not written
@@ -166,7 +171,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
             bass.append([made, _time_signature(beats_per_bar), key.KeySignature(the_key.sharps),
                          clef.Bass8vbClef()])  # a bass sounds an octave below where it is written
             _write(bass, _line(list(part.flatten().notes), chords_at),
-                   lambda spelled: note.Note(spelled.nameWithOctave), bar_end)
+                   lambda spelled: note.Note(spelled.nameWithOctave), bar_end, bar)
             staves.append(bass)
     sheet = stream.Score([_in_measures(part) for part in staves])
     sheet.insert(0, _metadata(title))
@@ -179,6 +184,7 @@ def _in_measures(part):
     part.makeMeasures(inPlace=True)  # in place: a copy of every note costs seconds
     measured = part
     makeNotation.makeTies(measured, inPlace=True)
+    measured.splitAtDurations(recurse=True)  # a rest music21 filled a measure with, in 5/8: 2 + 1/2
     makeNotation.makeAccidentalsInMeasureStream(measured)  # once a measure, none after a tie
     for measure in measured.getElementsByClass(stream.Measure):
         makeNotation.makeTupletBrackets(measure, inPlace=True)
@@ -210,8 +216,8 @@ def piece_key(score):
 def chord_changes(chords, the_key=None):
     """(offset, symbol, MIDI pitches) where the harmony changes, for chords in time order: the
     symbol a chord was written with (--chords), else its name (chord_symbols.chord_name), its
-    root spelled as the_key spells it (C# in A major, not Db); a change less than a beat after
-    the last one kept is left out, as two names would overprint."""
+    root spelled as the_key spells it (C# in A major, not Db); a named change less than a beat
+    after the last one kept is left out, as two names would overprint (a written one never)."""
     names = _spelling(the_key) if the_key is not None else {}
     changes = []
     for c in chords:
@@ -222,7 +228,8 @@ def chord_changes(chords, the_key=None):
             spelled = names.get(root, ROOT_NAMES[root].replace("b", "-")).replace("-", "b")
             figure = spelled + chord_name(pitches)[len(ROOT_NAMES[root]):]
         at = _on_grid(c.offset, _beat_grids([c.offset]))
-        if not changes or (figure != changes[-1][1] and at - changes[-1][0] >= 1):
+        written = c.editorial.get("symbol") is not None  # the user's: every one is shown
+        if not changes or (figure != changes[-1][1] and (written or at - changes[-1][0] >= 1)):
             changes.append((at, figure, list(pitches)))
     return changes
 
@@ -244,9 +251,9 @@ def _on_grid(offset, grids):
     return Fraction(round(offset * d), d)
 
 
-def _write(part, spans, make, bar_end):
+def _write(part, spans, make, bar_end, bar):
     """Insert (start, end, content) spans into a part as make(content) notes or chords, and rests
-    between them up to bar_end, on the notation grid, one at a time: each split at its beats
+    between them up to bar_end (bar: the bar's length), on the notation grid, one at a time: each split at its beats
     into tied pieces, so that a beat holds sixteenths or triplets but never both; a span that
     starts where the last one did is left out."""
     grids = _beat_grids([start for start, _, _ in spans])
@@ -262,17 +269,28 @@ def _write(part, spans, make, bar_end):
     position = Fraction(0)
     for start, end, content in placed + [(bar_end, bar_end, None)]:
         if start > position:  # the silence before it, on the same grid
-            _insert_split(part, position, start, note.Rest)
+            _insert_split(part, position, start, note.Rest, bar)
         if end > start:
-            _insert_split(part, start, end, lambda: make(content))
+            _insert_split(part, start, end, lambda: make(content), bar)
             position = end
 
 
-def _insert_split(part, start, end, make):
-    """make() pieces from start to end: the part of a beat it starts in, the whole beats, the part
-    of a beat it ends in, tied together unless they are rests."""
-    cuts = sorted({start, end} | {Fraction(b) for b in (math.ceil(start), math.floor(end)) if start < b < end})
-    pieces = list(zip(cuts, cuts[1:]))
+def _insert_split(part, start, end, make, bar):
+    """make() pieces from start to end: the part of a beat it starts in, whole beats, the part of
+    a beat it ends in, cut at bar lines (bar: the bar's length) and whole beats cut into notes
+    that one note value shows (a whole, a dotted half, a half, a quarter), tied together unless
+    they are rests."""
+    cuts = {start, end} | {Fraction(b) for b in (math.ceil(start), math.floor(end)) if start < b < end}
+    cuts |= {line * bar for line in range(math.ceil(start / bar), math.floor(end / bar) + 1) if start < line * bar < end}
+    cuts = sorted(cuts)
+    pieces = []
+    for piece_start, piece_end in zip(cuts, cuts[1:]):
+        while piece_end - piece_start > 1 and (piece_end - piece_start) % 1 == 0 and piece_start % 1 == 0:
+            step = next(n for n in (4, 3, 2, 1) if n <= piece_end - piece_start)
+            pieces.append((piece_start, piece_start + step))
+            piece_start += step
+        if piece_end > piece_start:
+            pieces.append((piece_start, piece_end))
     for i, (piece_start, piece_end) in enumerate(pieces):
         made = make()
         made.quarterLength = piece_end - piece_start
@@ -318,9 +336,13 @@ def engrave(musicxml):
 
 
 def write_lead_sheet(score, beats_per_bar, musicxml_path, svg_path):
-    """Write the lead sheet as MusicXML and as SVG, each whole or not at all; returns the MusicXML."""
+    """Write the lead sheet as MusicXML and as SVG, each whole or not at all. Returns False when
+    Verovio cannot be imported, and then writes the MusicXML alone."""
     text = musicxml_text(lead_sheet(score, beats_per_bar))
     write_atomically(musicxml_path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
-    picture = engrave(text)
+    try:
+        picture = engrave(text)
+    except ImportError:
+        return False
     write_atomically(svg_path, lambda temporary: Path(temporary).write_text(picture, encoding="utf-8"))
-    return text
+    return True

@@ -16,7 +16,7 @@ import numpy as np
 from jazz_improv import audio
 from jazz_improv.audio import (BASS, CHORDS, DRUMS, MELODY, PEAK, RELEASE_SECONDS, SAMPLE_RATE, cut_at,
                                length_in_samples)
-from jazz_improv.console import InputError, native_stderr_muted
+from jazz_improv.console import InputError, native_stderr_muted, printable
 
 # Where Debian's General MIDI SoundFonts are installed (fluid-soundfont-gm, and its alternative).
 SYSTEM_SOUNDFONTS = (Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"), Path("/usr/share/sounds/sf2/default-GM.sf2"))
@@ -61,6 +61,11 @@ def check_soundfont(path):
             header = opened.read(12)
     except OSError as error:
         raise InputError(f"{path}: cannot read the SoundFont ({error.strerror})") from None
+    try:
+        str(path).encode("utf-8")  # FluidSynth takes its name as UTF-8
+    except UnicodeEncodeError:
+        raise InputError(f"{printable(path)}: FluidSynth cannot open a file whose name is not UTF-8; "
+                         "rename it") from None
     if header[:4] != b"RIFF" or header[8:12] != b"sfbk":
         raise InputError(f"{path}: not a SoundFont 2 file (.sf2); give --soundfont a General MIDI SoundFont")
     return path
@@ -89,7 +94,8 @@ def render(sounds, bpm, soundfont, module, sample_rate=SAMPLE_RATE, max_seconds=
         try:
             font = synth.sfload(str(soundfont))
             if font < 0:
-                raise InputError(f"{soundfont}: FluidSynth cannot load this SoundFont")
+                raise InputError(f"{soundfont}: FluidSynth cannot load this SoundFont; give --soundfont "
+                                 "another General MIDI SoundFont (.sf2)")
             for channel, bank, program in PROGRAMS.values():
                 synth.program_select(channel, font, bank, program)
             blocks, now = [], 0

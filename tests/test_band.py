@@ -120,3 +120,26 @@ def test_cli_band_over_chords_and_a_soundfont_that_is_none(tmp_path, default_run
     assert len(refused.stderr.strip().splitlines()) == 1
     assert ("not a SoundFont 2 file" in refused.stderr) or ("FluidSynth is not installed" in refused.stderr)
     assert not (tmp_path / "refused" / "my_music.midi").exists()
+
+    font = tmp_path / "mine" / "my_music.wav"  # a SoundFont named like an output of the run
+    font.parent.mkdir()
+    font.write_bytes(b"RIFF\0\0\0\0sfbk")
+    clash = run_lstm("--load-weights", weights, "--chords", "C", "--soundfont", font, "--out",
+                     tmp_path / "mine" / "my_music.midi")
+    assert clash.returncode == 2 and len(clash.stderr.strip().splitlines()) == 1
+    assert font.read_bytes() == b"RIFF\0\0\0\0sfbk"
+
+
+def test_no_chord_is_silence_for_the_chords_and_the_bass(tmp_path):
+    from data_utils import generate_music
+    from jazz_improv.chord_symbols import parse_progression
+
+    def predict_and_sample(model):
+        return None, np.zeros((50, 1), dtype=int)
+
+    score = generate_music(None, {0: "C,1.000,<m2,P-4>"}, None, predict_and_sample, out_path=tmp_path / "a.midi",
+                           progression=parse_progression("N.C. | C7"), bars=8, register=(55, 79))
+    chords = list(score.parts[1].flatten().notes)
+    assert chords and all(int(c.offset // 4) % 2 == 1 for c in chords)  # bars 2, 4, 6, 8 only
+    walked = walking_bass(chords, 32, random.Random(0))
+    assert walked and all(beat // 4 % 2 == 1 for beat, _ in walked)

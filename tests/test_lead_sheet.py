@@ -38,11 +38,14 @@ def shown_figure(symbol):
 
 
 def test_chord_symbols_are_the_users_symbol_for_symbol(tmp_path):
-    chords = "Dm7 G7 | Cmaj7 | C-7 F7 | Bb7alt | Ebmaj7#11 | Am7b5 D7b9 | G/B | F#ø7"
-    score = improvised(tmp_path, chords, bars=8)
+    chords = "Dm7 G7 | Cmaj7 | C-7 F7 | Bb7alt | Ebmaj7#11 | Am7b5 D7b9 | G/B | F#ø7 | C6/9 D6/9/F# | C Db D Eb"
+    score = improvised(tmp_path, chords, bars=10)
     symbols = read_back(lead_sheet(score, 4)).parts[0].recurse().getElementsByClass(harmony.ChordSymbol)
     written = [figure for bar in parse_progression(chords) for figure in bar]
-    assert [shown_figure(s) for s in symbols] == written
+    assert [shown_figure(s) for s in symbols] == written  # every one, a beat apart or not
+    text = musicxml_text(lead_sheet(score, 4))
+    kinds = re.findall(r'<kind text="[^"]*">([^<]+)</kind>', text)
+    assert kinds[:4] == ["minor-seventh", "dominant", "major-seventh", "minor-seventh"]
 
 
 def test_chord_symbols_are_named_from_the_pitches_without_a_progression(tmp_path):
@@ -129,3 +132,17 @@ def test_chord_names_spell_their_roots_as_the_key_does():
     assert [name for _, name, _ in chord_changes(chords, key.Key("A"))] == ["C#m", "A#dim7", "D#"]
     assert [name for _, name, _ in chord_changes(chords, key.Key("F"))] == ["Dbm", "Bbdim7", "Eb"]
     assert [name for _, name, _ in chord_changes(chords)] == ["Dbm", "Bbdim7", "Eb"]  # no key: flats
+
+
+@pytest.mark.parametrize("beats_per_bar, lengths", [(5, [5, 5, 2.5, 7.5]), (Fraction(5, 2), [2.5, 1.25, 3.75, 5])])
+def test_odd_metres_and_long_notes_are_written_with_note_values_that_exist(beats_per_bar, lengths):
+    # a whole 5/4 bar, notes starting mid-beat across bar lines: tied notes of real values
+    melody, offset = stream.Part(), Fraction(0)
+    for i, length in enumerate(lengths):
+        melody.insert(offset + Fraction(1, 2) * (i % 2), note.Note(60 + i, quarterLength=length))
+        offset += Fraction(length).limit_denominator(4) + 1
+    harmony_part = stream.Part([chord.Chord(["C3", "E3", "G3"], quarterLength=float(offset))])
+    text = musicxml_text(lead_sheet(stream.Score([melody, harmony_part]), beats_per_bar))
+    sheet = converter.parse(text, format="musicxml")
+    assert all(m.duration.quarterLength == beats_per_bar for m in sheet.parts[0].getElementsByClass("Measure"))
+    assert all(n.duration.type not in ("complex", "inexpressible") for n in sheet.parts[0].recurse().notesAndRests)
