@@ -1,12 +1,13 @@
 """The solo as a lead sheet: a MusicXML score that notation programs open (MuseScore, Finale,
 Dorico), and the same engraved by Verovio as one SVG picture.
 
-The score has two parts: the solo, with a chord symbol above each change, in the piece's metre
-and the key music21 finds in it, every pitch class spelled one way throughout (the key's own
-spelling, else sharps in a sharp key and flats otherwise); and the chords as played. Chord
-symbols are the user's own with --chords, else named from the chord's pitches
-(chord_symbols.chord_name). Onsets and lengths are written on the grid notation can show,
-sixteenths and eighth-note triplets; the MIDI file keeps the exact ones.
+The score has the solo, with a chord symbol above each change, and the chords as played (and
+with --band the bass line), in the piece's metre and tempo and the key music21 finds in it.
+Notes of the key's scale are spelled as the key spells them, others as the scale of the chord
+sounding spells them, and chromatic passing notes by their direction. Chord symbols are the
+user's own with --chords, else named from the chord's pitches (chord_symbols.chord_name). Onsets
+and lengths are written on the grid notation can show, each beat in sixteenths or in
+eighth-note triplets; the MIDI file keeps the exact ones.
 """
 
 import copy
@@ -48,7 +49,8 @@ def chord_symbol(figure, midi_pitches):
     slash bass) and carries the MusicXML kind of the pitches it stands for."""
     found = SYMBOL.fullmatch(figure)
     try:  # the kind of the chord the symbol names, its bass left out (Dm7/G is a minor seventh)
-        midi_pitches = chord_symbol_pitches(figure.rsplit("/", 1)[0] if found and found["bass"] else figure) or midi_pitches
+        without_bass = figure.rsplit("/", 1)[0] if found and found["bass"] else figure
+        midi_pitches = chord_symbol_pitches(without_bass) or midi_pitches
     except InputError:
         pass
     named = SYMBOL.fullmatch(chord_name(tuple(midi_pitches)))
@@ -161,8 +163,9 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end, bar)
     for at, figure, pitches in chord_changes(chords, the_key):
         solo.insert(at, chord_symbol(figure, pitches))
-    _write(comping, [(c.offset, c.offset + c.quarterLength, [_spelled(p.midi, chords_at(c.offset)[0]) for p in c.pitches])
-                     for c in chords], lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end, bar)
+    _write(comping, [(c.offset, c.offset + c.quarterLength,
+                      [_spelled(p.midi, chords_at(c.offset)[0]) for p in c.pitches]) for c in chords],
+           lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end, bar)
     staves = [solo, comping]
     for part in score.parts[2:]:
         if part.id == BASS_ID:  # with --band: the bass line on its own staff; drums are not written
@@ -281,7 +284,8 @@ def _insert_split(part, start, end, make, bar):
     that one note value shows (a whole, a dotted half, a half, a quarter), tied together unless
     they are rests."""
     cuts = {start, end} | {Fraction(b) for b in (math.ceil(start), math.floor(end)) if start < b < end}
-    cuts |= {line * bar for line in range(math.ceil(start / bar), math.floor(end / bar) + 1) if start < line * bar < end}
+    cuts |= {line * bar for line in range(math.ceil(start / bar), math.floor(end / bar) + 1)
+             if start < line * bar < end}
     cuts = sorted(cuts)
     pieces = []
     for piece_start, piece_end in zip(cuts, cuts[1:]):

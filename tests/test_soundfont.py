@@ -30,7 +30,8 @@ def test_without_a_soundfont_the_numpy_synthesizer_plays(monkeypatch):
     assert play is audio.render and "no General MIDI SoundFont was found" in played_by
 
 
-@pytest.mark.parametrize("content, problem", [(None, "no such SoundFont"), (b"RIFF\0\0\0\0WAVEfmt ", "not a SoundFont 2"),
+@pytest.mark.parametrize("content, problem", [(None, "no such SoundFont"),
+                                              (b"RIFF\0\0\0\0WAVEfmt ", "not a SoundFont 2"),
                                               (b"", "not a SoundFont 2")])
 def test_a_soundfont_that_is_none_is_one_line(tmp_path, content, problem):
     path = tmp_path / "font.sf2"
