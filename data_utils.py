@@ -20,7 +20,7 @@ from jazz_improv.limits import (DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_VAL
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
-from jazz_improv.rhythm import BREATH, TICKS, breathe, token_length, until_long_rest
+from jazz_improv.rhythm import BREATH, TICKS, breathe, token_length
 from music_utils import data_processing, windows_for
 from preprocess import get_corpus_data, get_musical_data
 from qa import clean_up_notes, prune_grammar, prune_notes
@@ -208,8 +208,6 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         elif rhythm is not None:
             # The values' own lengths (triplets too), each followed by the corpus's gap
             predicted_tones = breathe(predicted_tones, rhythm.gaps, rng)
-        if ours:
-            predicted_tones = until_long_rest(predicted_tones, Fraction(beats_per_bar) / 2)
 
         length = sum(token_length(token.split(",")[1]) for token in predicted_tones.split(" "))
         phrase_bars = max(1, math.ceil(length / beats_per_bar))

@@ -128,15 +128,3 @@ def breathe(grammar, gaps, rng, start=0):
             laid.append(f"R,{_format(Fraction(gap - length, TICKS))}")
         position += gap
     return " ".join(laid)
-
-
-def until_long_rest(grammar, longest):
-    """A phrase's tokens up to its first rest of `longest` quarter notes or more (half a bar):
-    the corpus breathes there, so the phrase ends there and the next one starts on the next bar
-    line, rather than going on after a silence (a tune's closing rest, replayed mid-phrase)."""
-    tokens = grammar.split(" ")
-    for index, token in enumerate(tokens[1:], start=1):
-        terms = token.split(",")
-        if terms[0] == "R" and token_length(terms[1]) >= longest:
-            return " ".join(tokens[:index])
-    return grammar

@@ -245,29 +245,3 @@ def test_a_phrase_that_ends_before_its_bar_line_holds_its_last_note_to_it(tmp_pa
         notes = list(score.parts[0].flatten().notes)
         ends[register] = notes[-1].offset + notes[-1].quarterLength
     assert ends[(55, 79)] == 16 and ends[None] <= 2.75  # the course's ends where its values do
-
-
-def test_a_rest_of_half_a_bar_ends_the_phrase():
-    from jazz_improv.rhythm import until_long_rest
-
-    grammar = "C,1.000 R,1.000 C,1.000,<m2,P-4> C,2.000 R,2.000 C,1.000,<m2,P-4> S,1.000"
-    assert until_long_rest(grammar, 2) == "C,1.000 R,1.000 C,1.000,<m2,P-4> C,2.000"  # a beat's rest stays
-    assert until_long_rest(grammar, 3) == grammar
-
-
-def test_a_phrase_ends_at_a_long_rest_and_holds_its_note_to_the_bar_line(tmp_path):
-    def predict_and_sample(model):
-        return None, np.array([4, 4, 4, 8, 0, 4, 4] + [4] * 43)[:, None]  # a half-bar rest after beat 4.25
-
-    values = dict(VALUES) | {0: "R,2.000"}
-    for register in ((55, 79), None):
-        score = generate_music(None, values, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
-                               register=register, bars=2)
-        notes = list(score.parts[0].flatten().notes)
-        if register:  # ours: two one-bar phrases, each ending before its rest, its last note held to its bar line
-            for bar in (0, 4):
-                phrase = [n for n in notes if bar <= n.offset < bar + 4]
-                assert max(n.offset for n in phrase) < bar + 2.75  # nothing after the rest ...
-                assert max(n.offset + n.quarterLength for n in phrase) == bar + 4  # ... the last note held
-        else:  # the course's: one phrase, the notes after the rest played
-            assert any(n.offset >= 4.75 for n in notes) and max(n.offset for n in notes) < 8
