@@ -139,9 +139,10 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         phrases -- without bars or a progression, how many phrases, each as long as its values
                    (None: DEFAULT_PHRASES, of at most PHRASE_QUARTERS each)
         rhythm -- with a register, the corpus's jazz_improv.rhythm.Rhythm: each phrase starts
-                  from a different value that opens one of its measures (when predict_and_sample
-                  takes an x_initializer), and its values are laid on the corpus's onset gaps
-                  (None: each value lasts its length, every phrase starts from zeros)
+                  from a different note value that begins one of its beats (when
+                  predict_and_sample takes an x_initializer), and its values are laid on the
+                  corpus's onset gaps (None: each value lasts its length, every phrase starts
+                  from zeros)
         values -- a list that, if given, receives each phrase's values (a list of tokens)
     Returns:
         a music21 Score with a melody part (guitar) and a chord part (piano)
