@@ -463,12 +463,13 @@ if __name__ == "__main__":
                 files.converted.unlink(missing_ok=True)  # an earlier run's is not this music
                 print(f"note: {no_ffmpeg}", file=sys.stderr)
         show(files.wav)
-    changes = chord_changes(out_stream.parts[1].flatten().notes, piece_key(out_stream))
+    the_key = piece_key(out_stream)  # for the chords' names here and the lead sheet's spelling
+    changes = chord_changes(out_stream.parts[1].flatten().notes, the_key)
     save_figure(plot_piano_roll(sounds, beats_per_bar, title="Your improvisation",
                                 chord_names=[(float(at), name) for at, name, _ in changes]), files.roll)
     print(f"Piano roll saved in {files.roll}")
     show(files.roll)
-    if write_lead_sheet(out_stream, beats_per_bar, files.musicxml, files.sheet):
+    if write_lead_sheet(out_stream, beats_per_bar, files.musicxml, files.sheet, the_key):
         print(f"Lead sheet saved in {files.musicxml} and {files.sheet}")
         show(files.sheet)
     else:  # the MusicXML is kept: say so, and go on

@@ -25,6 +25,7 @@ from jazz_improv.band import BASS_ID
 from jazz_improv.chord_symbols import ROOT_NAMES, chord_name, chord_root, chord_symbol_pitches
 from jazz_improv.console import InputError
 from jazz_improv.midi_output import TEMPO_BPM
+from jazz_improv.music_rules import spelled_note
 from jazz_improv.safe_files import write_atomically
 
 # The MusicXML kind of each quality chord_name gives (what a program that reads the file plays);
@@ -114,7 +115,7 @@ def _line(notes, chords_at):
     spelled = []
     for n, following in zip(notes, notes[1:] + [None]):
         names, scale_classes = chords_at(n.offset)
-        made = _spelled(n.pitch.midi, names)
+        made = spelled_note(n.pitch.midi, names).pitch
         if n.pitch.midi % 12 not in scale_classes and following is not None and made.accidental is not None:
             rising = following.pitch.midi > n.pitch.midi
             if (made.accidental.alter < 0) == rising:  # a flat going up, a sharp going down
@@ -123,27 +124,19 @@ def _line(notes, chords_at):
     return spelled
 
 
-def _spelled(midi, names):
-    """The pitch of a MIDI number, spelled as names gives its class."""
-    made = pitch.Pitch(midi=midi)
-    if made.name != names[midi % 12]:
-        made = next((p for p in (made.getHigherEnharmonic(), made.getLowerEnharmonic())
-                     if p.name == names[midi % 12]), made)
-    return made
-
-
 def _time_signature(beats_per_bar):
     bar = Fraction(beats_per_bar)  # in quarter notes: 3 is 3/4, 5/2 is 5/8
     unit = 4 * bar.denominator
     return meter.TimeSignature(f"{bar * unit / 4}/{unit}")
 
 
-def lead_sheet(score, beats_per_bar, title="Your improvisation"):
+def lead_sheet(score, beats_per_bar, title="Your improvisation", the_key=None):
     """The lead sheet of a score from generate_music (melody part, then chord part), a music21
-    Score: "Solo" (the melody, chord symbols above it) and "Chords"."""
+    Score: "Solo" (the melody, chord symbols above it), "Chords" and, with --band, "Bass";
+    the_key spells it (None: piece_key's)."""
     melody = [n for n in score.parts[0].flatten().notes if isinstance(n, note.Note)]
     chords = [c for c in score.parts[1].flatten().notes if isinstance(c, chord.Chord)]
-    the_key = piece_key(score)
+    the_key = the_key or piece_key(score)
     chords_at = _chord_spellings(chords, the_key)
     solo, comping = stream.Part(id="Solo"), stream.Part(id="Chords")
     for part, made, name in ((solo, instrument.ElectricGuitar(), "Solo"), (comping, instrument.Piano(), "Chords")):
@@ -164,7 +157,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation"):
     for at, figure, pitches in chord_changes(chords, the_key):
         solo.insert(at, chord_symbol(figure, pitches))
     _write(comping, [(c.offset, c.offset + c.quarterLength,
-                      [_spelled(p.midi, chords_at(c.offset)[0]) for p in c.pitches]) for c in chords],
+                      [spelled_note(p.midi, chords_at(c.offset)[0]).pitch for p in c.pitches]) for c in chords],
            lambda spelled: chord.Chord([p.nameWithOctave for p in spelled]), bar_end, bar)
     staves = [solo, comping]
     for part in score.parts[2:]:
@@ -339,10 +332,10 @@ def engrave(musicxml):
             f'width="{width}px" height="{height}px" viewBox="0 0 {width} {height}">' + "".join(stacked) + "</svg>")
 
 
-def write_lead_sheet(score, beats_per_bar, musicxml_path, svg_path):
+def write_lead_sheet(score, beats_per_bar, musicxml_path, svg_path, the_key=None):
     """Write the lead sheet as MusicXML and as SVG, each whole or not at all. Returns False when
     Verovio cannot be imported, and then writes the MusicXML alone."""
-    text = musicxml_text(lead_sheet(score, beats_per_bar))
+    text = musicxml_text(lead_sheet(score, beats_per_bar, the_key=the_key))
     write_atomically(musicxml_path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
     try:
         picture = engrave(text)

@@ -255,7 +255,7 @@ def _spellings_of(chord_key, kind, exact):
     return tuple(found)
 
 
-def _spelled_note(midi, spellings):
+def spelled_note(midi, spellings):
     """A Note at this MIDI pitch, spelled the way `spellings` gives for its pitch class, if it does."""
     a_pitch = pitch.Pitch(midi=midi)
     wanted = spellings.get(midi % 12, a_pitch.name)
@@ -335,7 +335,7 @@ def note_in_register(terms, kind, a_chord, previous, register, pitch_classes, rn
         candidates = fitting(low, high) or list(range(low, high + 1))
         nearest = min(abs(m - centre) for m in candidates)
         starts = [m for m in candidates if abs(m - centre) <= nearest + START_SPREAD]
-        return _spelled_note(_draw(starts, rng, pitch_classes), spellings)
+        return spelled_note(_draw(starts, rng, pitch_classes), spellings)
     before = int(previous.pitch.ps)
     if len(terms) == 2:  # its middle, for _choose, is the previous note: the smallest step
         bottom, top = before - MAX_LEAP, before + MAX_LEAP
@@ -345,13 +345,13 @@ def note_in_register(terms, kind, a_chord, previous, register, pitch_classes, rn
     candidates = fitting(bottom, top)
     moves = [m for m in candidates if m != before]  # a repeat would be pruned away
     if moves:
-        return _spelled_note(_choose(moves, before, bottom, top, rng, pitch_classes), spellings)
+        return spelled_note(_choose(moves, before, bottom, top, rng, pitch_classes), spellings)
     if candidates:
-        return _spelled_note(candidates[0], spellings)
+        return spelled_note(candidates[0], spellings)
     # Nothing of the right type inside: the course's draw from the whole window, folded.
     outside = [m for m in range(bottom, top + 1) if m % 12 in spellings]
     midi = rng.choice(outside) if outside else before + rng.choice([-2, 2])
-    return _spelled_note(_fold(midi, low, high, spellings), spellings)
+    return spelled_note(_fold(midi, low, high, spellings), spellings)
 
 
 def pitch_class_counts(pitch_classes):
