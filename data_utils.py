@@ -20,7 +20,7 @@ from jazz_improv.limits import (DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_VAL
 from jazz_improv.midi_output import TEMPO_BPM, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
-from jazz_improv.rhythm import BREATH, TICKS, breathe, token_length
+from jazz_improv.rhythm import BREATH, TICKS, breathe, hold_long_rests, ticks, token_length
 from music_utils import data_processing, windows_for
 from preprocess import get_corpus_data, get_musical_data
 from qa import clean_up_notes, prune_grammar, prune_notes
@@ -188,6 +188,7 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
     openings = _openings(rhythm, indices_values, predict_and_sample, inference_model, rng) if ours else []
     curr_offset = 0.0
     bar = 0
+    long_rests = 0  # ours: the rests of half a bar or more kept so far
     print("Predicting new values for different set of chords.")
     for label, bar_groups, first_bar in plans:
         if bar >= longest or (phrases is not None and label > phrases):
@@ -209,6 +210,9 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         elif rhythm is not None:
             # The values' own lengths (triplets too), each followed by the corpus's gap
             predicted_tones = breathe(predicted_tones, rhythm.gaps, rng)
+            # ... and a model that replays the bar where its tune rests rests no more often than the tune
+            predicted_tones, long_rests = hold_long_rests(predicted_tones, rhythm, ticks(beats_per_bar) // 2,
+                                                          ticks(curr_offset), long_rests)
 
         length = sum(token_length(token.split(",")[1]) for token in predicted_tones.split(" "))
         phrase_bars = max(1, math.ceil(length / beats_per_bar))

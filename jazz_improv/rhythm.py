@@ -7,7 +7,9 @@ lost. Here every note of the corpus gives one *onset gap*: how long after it the
 rest) starts, counted with where in the beat it starts and how long it is. An improvised phrase
 draws each value's gap from the corpus's gaps for the same length at the same place in the beat,
 so its onsets land only where the corpus's land (on the beat, on sixteenths, on eighth-note
-triplets) and it falls silent as often as the corpus does.
+triplets) and it falls silent as often as the corpus does. Rests the model predicts as values
+(a lead sheet's, say) are kept no more often than the corpus has rests as long: a model that
+keeps replaying the one bar where a tune rests would otherwise rest in every phrase.
 
 Times are counted in ticks, twelfths of a quarter note: sixteenths (3 ticks) and eighth-note
 triplets (4 ticks) both fall on them, as they do in every piece read through the course's MIDI
@@ -29,10 +31,15 @@ class Rhythm(NamedTuple):
     """gaps: {(length, position): {gap: count}}, all in ticks, position being where in the beat a
     note or rest starts (0 to TICKS - 1) and gap how long after its start the next one starts;
     openings: the note values that start on a beat, each once: those opening a measure first,
-    then the others, each in the corpus's order (a phrase starts with a note, not a rest)."""
+    then the others, each in the corpus's order (a phrase starts with a note, not a rest);
+    silences: {length: count} of the times no note of the corpus's melody sounds, in ticks,
+    between its first note's start and its last note's end (None: not known, as in a vocabulary
+    saved before they were kept); span: the ticks from that start to that end."""
 
     gaps: dict
     openings: tuple
+    silences: dict | None = None
+    span: int = 0
 
 
 def ticks(quarter_length):
@@ -63,6 +70,7 @@ def corpus_rhythm(elements, abstract_grammars):
     Returns:
         Rhythm; simultaneous notes give no gap, the last note none either.
     """
+    silences, span = melody_silences([e for e in elements if isinstance(e, note.Note)])
     elements = [e for e in elements if isinstance(e, (note.Note, note.Rest))]
     gaps = {}
     for element, following in zip(elements, elements[1:]):
@@ -75,7 +83,23 @@ def corpus_rhythm(elements, abstract_grammars):
     on_beats = [token for token, element in zip(tokens, elements) if ticks(element.offset) % TICKS == 0]
     starts = measure_openings + (on_beats if len(tokens) == len(elements) else [])
     openings = tuple(dict.fromkeys(value for value in starts if not value.startswith("R")))
-    return Rhythm({key: dict(counts) for key, counts in gaps.items()}, openings)
+    return Rhythm({key: dict(counts) for key, counts in gaps.items()}, openings, silences, span)
+
+
+def melody_silences(notes):
+    """({length: count} of the silences between notes, ticks from the first start to the last
+    end), lengths in ticks; a silence is a time in which no note sounds, so overlapping notes
+    leave none. ({}, 0) without notes."""
+    spans = sorted((ticks(n.offset), ticks(n.offset + n.quarterLength)) for n in notes)
+    if not spans:
+        return {}, 0
+    silences = Counter()
+    reach = spans[0][0]
+    for start, end in spans:
+        if start > reach:
+            silences[start - reach] += 1
+        reach = max(reach, end)
+    return dict(silences), reach - spans[0][0]
 
 
 def draw_gap(gaps, length, position, rng):
@@ -128,3 +152,47 @@ def breathe(grammar, gaps, rng, start=0):
             laid.append(f"R,{_format(Fraction(gap - length, TICKS))}")
         position += gap
     return " ".join(laid)
+
+
+def hold_long_rests(grammar, rhythm, shortest, start, kept):
+    """Keep long rests no more often than the corpus has them.
+
+    A rest of at least `shortest` ticks (the grammar's R tokens in a row) is kept while the
+    piece has had fewer such rests than the corpus would have had in as much music, counted
+    up to where it starts and rounded up; otherwise the note before it is held through it, so
+    every onset stays where it was. The corpus's rate is rhythm.silences' count of silences at
+    least that long per rhythm.span ticks.
+
+    Arguments:
+        grammar -- a phrase's grammar string, its lengths as breathe lays them
+        rhythm -- the corpus's Rhythm; nothing changes when its silences are None
+        shortest -- the length in ticks from which a rest counts as long (half a bar, say)
+        start -- where the phrase starts in the piece, in ticks
+        kept -- how many long rests the piece has kept before this phrase
+    Returns:
+        (the grammar string, the long rests kept so far); a rest that ends the phrase is left
+        as it is and not counted (the phrase's end decides what becomes of it)
+    """
+    if rhythm is None or rhythm.silences is None:
+        return grammar, kept
+    corpus_long = sum(count for length, count in rhythm.silences.items() if length >= shortest)
+    laid, rests, rest_start, position = [], [], start, start  # rests: the R tokens since the last note
+    for token in grammar.split(" "):
+        terms = token.split(",")
+        if terms[0] == "R":
+            rest_start = rest_start if rests else position
+            rests.append(token)
+        else:
+            if not rests or position - rest_start < shortest or not laid:
+                laid += rests
+            elif kept * rhythm.span < rest_start * corpus_long:  # fewer than the corpus's, rounded up
+                laid += rests
+                kept += 1
+            else:  # the note before, laid[-1], is held through the rest
+                held = laid[-1].split(",")
+                held[1] = _format(token_length(held[1]) + Fraction(position - rest_start, TICKS))
+                laid[-1] = ",".join(held)
+            rests = []
+            laid.append(token)
+        position += ticks(token_length(terms[1]))
+    return " ".join(laid + rests), kept

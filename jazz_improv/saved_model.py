@@ -12,8 +12,8 @@ import numpy as np
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import is_midi_pitch
-from jazz_improv.limits import (MAX_ONSET_GAP_ROWS, MAX_PITCH_CLASS_COUNT, MAX_TOKEN_LENGTH, MAX_VALUES,
-                                MAX_VOCABULARY_BYTES)
+from jazz_improv.limits import (MAX_ONSET_GAP_ROWS, MAX_PIECE_QUARTERS, MAX_PITCH_CLASS_COUNT, MAX_TOKEN_LENGTH,
+                                MAX_VALUES, MAX_VOCABULARY_BYTES)
 from jazz_improv.music_rules import is_token
 from jazz_improv.rhythm import TICKS, Rhythm
 from jazz_improv.safe_files import TooLarge, read_untrusted_json, write_atomically
@@ -23,7 +23,8 @@ def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256
     """Write the values in index order, the corpus melody's register, its note count per pitch
     class (pitch_classes, {0-11: count}), the sha256 of the corpus's files (corpus_sha256, a
     list, e.g. corpus.Solo.digests) and its rhythm (a jazz_improv.rhythm.Rhythm: onset gaps as
-    [length, position, gap, count] rows in ticks, and the opening values' indices), as JSON."""
+    [length, position, gap, count] rows in ticks, the opening values' indices, the melody's
+    silences as [length, count] rows in ticks and its span in ticks), as JSON."""
     entry = {"values": [indices_values[i] for i in range(len(indices_values))],
              "register": list(register), "pitch_class_counts": [pitch_classes.get(pc, 0) for pc in range(12)],
              "corpus_sha256": list(corpus_sha256)}
@@ -33,6 +34,9 @@ def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256
                                for (length, position), counts in sorted(rhythm.gaps.items())
                                for gap, count in sorted(counts.items())]
         entry["openings"] = [values_indices[v] for v in rhythm.openings if v in values_indices]
+        if rhythm.silences is not None:
+            entry["silences"] = [[length, count] for length, count in sorted(rhythm.silences.items())]
+            entry["melody_span"] = rhythm.span
     text = json.dumps(entry, indent=1)
     write_atomically(path, lambda temporary: Path(temporary).write_text(text))
 
@@ -53,6 +57,7 @@ def load_vocabulary(path):
         # Vocabularies from before the counts have a list of the classes alone.
         counts, classes = entry.get("pitch_class_counts"), entry.get("pitch_classes")
         gaps, openings = entry.get("onset_gaps"), entry.get("openings")
+        silences, span = entry.get("silences"), entry.get("melody_span")
     except FileNotFoundError as error:
         if error.errno != errno.ENOENT:  # a folder, a pipe, a device ...
             raise InputError(f"{path}: {error.strerror}; the vocabulary is a file written with the weights") from None
@@ -82,6 +87,8 @@ def load_vocabulary(path):
             or not all(type(c) is int and 0 <= c <= MAX_PITCH_CLASS_COUNT for c in counts)):
         raise InputError(f"{problem} (its pitch_class_counts must be 12 counts of notes)")
     rhythm = _rhythm(gaps, openings, values, problem)
+    if rhythm is not None and (silences is not None or span is not None):
+        rhythm = rhythm._replace(silences=_silences(silences, span, problem), span=span)
     return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}, rhythm
 
 
@@ -129,3 +136,18 @@ def load_weights_file(model, path):
     if not all(np.isfinite(weights).all() for weights in model.get_weights()):
         raise InputError(f"{path}: holds weights that are not numbers (NaN or infinite); "
                          "train again, or load weights saved by a run that finished")
+
+
+def _silences(rows, span, problem):
+    """{length: count} of a vocabulary's silences rows, checked against its melody_span: every
+    length and count a whole number, all the silences fitting in the span."""
+    def whole(number, low, high):
+        return type(number) is int and low <= number <= high
+
+    if (not whole(span, 0, MAX_PIECE_QUARTERS * TICKS) or not isinstance(rows, list)
+            or not all(isinstance(row, list) and len(row) == 2 and whole(row[0], 1, span)
+                       and whole(row[1], 1, span) for row in rows)
+            or len({length for length, _ in rows}) != len(rows) or sum(a * b for a, b in rows) > span):
+        raise InputError(f"{problem} (its silences must be [length, count] rows in twelfths of a quarter "
+                         f"note, each length once, that fit in its melody_span)")
+    return {length: count for length, count in rows}

@@ -11,7 +11,9 @@ from music21 import chord, note
 
 from data_utils import generate_music
 from jazz_improv.report import harmony_change_share, originality, rhythm_metrics
-from jazz_improv.rhythm import Rhythm, breathe, corpus_rhythm, draw_gap, token_length
+from jazz_improv.console import InputError
+from jazz_improv.rhythm import Rhythm, breathe, corpus_rhythm, draw_gap, hold_long_rests, melody_silences, token_length
+from jazz_improv.saved_model import load_vocabulary, save_vocabulary
 
 
 def line(*onsets_and_lengths):
@@ -52,6 +54,71 @@ def test_the_corpus_rhythm_counts_each_gap_where_it_starts_and_after_what_length
                            (12, 0): {12: 1}}  # the last note, then the rest
     # values starting on a beat: the measures' first ones, then the others in order, no rest
     assert rhythm.openings == ("C,0.333", "S,0.500", "C,0.250,<m2,P-4>", "C,0.500", "C,1.000")
+    # silent: from the sixteenth's end to beat 2 (9 ticks), from the chord's end to beat 3 (6);
+    # the closing rest is after the last note, so the melody spans beats 0 to 4
+    assert (rhythm.silences, rhythm.span) == ({9: 1, 6: 1}, 48)
+
+
+def test_overlapping_notes_leave_no_silence():
+    assert melody_silences(line((0, 2), (1, 0.5), (3, 1))) == ({12: 1}, 48)
+    assert melody_silences([]) == ({}, 0)
+
+
+def test_long_rests_are_kept_as_often_as_the_corpus_has_them():
+    # The corpus rests half a bar (24 ticks) once in 8 beats, and a quarter (12 ticks) twice.
+    rhythm = Rhythm({}, (), {24: 1, 12: 2}, 96)
+    phrase = "C,1.000 R,2.000 C,1.000,<m2,P-4> R,1.000 R,1.000 S,2.000 R,1.000 C,1.000 R,2.000"
+    laid, kept = hold_long_rests(phrase, rhythm, 24, 0, 0)
+    # the first long rest (at beat 1) is the one the corpus allows in its first 8 beats; the
+    # second (two R tokens, at beat 4) is held by the note before; the quarter rest stays, and
+    # so does the rest that ends the phrase (its end decides), uncounted
+    assert laid == "C,1.000 R,2.000 C,3.000,<m2,P-4> S,2.000 R,1.000 C,1.000 R,2.000" and kept == 1
+    assert onsets(laid)[3] == onsets(phrase)[5]  # the onsets stay where they were
+    # a phrase starting at beat 8: one more long rest is due
+    assert hold_long_rests("C,1.000 R,2.000 C,1.000", rhythm, 24, 96, 1) == ("C,1.000 R,2.000 C,1.000", 2)
+    assert hold_long_rests("C,1.000 R,2.000 C,1.000", rhythm, 24, 96, 2) == ("C,3.000 C,1.000", 2)
+    # a corpus that never rests that long keeps none; a rhythm without silences changes nothing
+    assert hold_long_rests(phrase, Rhythm({}, (), {12: 2}, 96), 24, 0, 0)[0].count("R,") == 2
+    assert hold_long_rests(phrase, Rhythm({}, ()), 24, 0, 0) == (phrase, 0)
+
+
+def test_a_model_that_rests_in_every_phrase_rests_as_often_as_its_corpus(tmp_path):
+    # Every phrase rests half a bar after 6 beats (the first value, a sixteenth, comes from
+    # zeros); each phrase lasts 13 bars. The corpus rests that long once in 100 beats.
+    values = {0: "C,1.000", 1: "R,2.000"}
+
+    def predict_and_sample(model):
+        return None, np.array([0] * 6 + [1] + [0] * 43)[:, None]
+
+    def long_silences(rhythm):
+        score = generate_music(None, values, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                               register=(55, 79), rhythm=rhythm, phrases=4)
+        notes = list(score.parts[0].flatten().notes)
+        silent_from = sorted(n.offset + n.quarterLength for n in notes if not any(
+            m.offset <= n.offset + n.quarterLength < m.offset + m.quarterLength for m in notes))
+        return melody_silences(notes)[0], [s for s in silent_from if s < 200]  # not the end
+
+    # rests at beats 6.25, 58.25, 110.25 and 162.25: the first and third are kept (1 and 2 due)
+    assert long_silences(Rhythm({}, (), {24: 1}, 1200)) == ({24: 2}, [6.25, 110.25])
+    assert long_silences(Rhythm({}, ()))[0] == {24: 4}  # a vocabulary without silences: all kept
+
+
+def test_a_rhythms_silences_round_trip_through_the_vocabulary_and_are_checked(tmp_path):
+    path = tmp_path / "vocabulary.json"
+    rhythm = Rhythm({(3, 0): {3: 2}}, ("C,0.250",), {24: 1, 6: 3}, 960)
+    save_vocabulary(path, {0: "C,0.250", 1: "R,2.000"}, (60, 72), {0: 3}, ["0" * 64], rhythm)
+    assert load_vocabulary(path)[3] == rhythm
+    import json
+
+    entry = json.loads(path.read_text())
+    for silences, span in [([[24, 50]], 960), ([[24, 1], [24, 1]], 960), ([[0, 1]], 960), ([[24, 1.5]], 960),
+                           ([[24, 1]], -1), ([[24, 1]], None), ("24", 960), ([[24, 1, 1]], 960)]:
+        path.write_text(json.dumps(dict(entry, silences=silences, melody_span=span)))
+        with pytest.raises(InputError, match="silences"):
+            load_vocabulary(path)
+    del entry["silences"], entry["melody_span"]  # a vocabulary from before them
+    path.write_text(json.dumps(entry))
+    assert load_vocabulary(path)[3] == rhythm._replace(silences=None, span=0)
 
 
 def test_a_gap_is_drawn_from_the_corpus_at_the_same_place_in_the_beat():
