@@ -846,6 +846,8 @@ def test_the_real_vocabulary_is_accepted(previous_run, corpus_path):
     assert [loaded[0][i] for i in range(len(values))] == values
     # the counts the grammar draws by come back as the corpus has them: one per melody note
     assert loaded[2] == load_solo(corpus_path).pitch_classes and sum(loaded[2].values()) == 193
+    # and the rhythm: onset gaps, openings, and the melody's silences in its 71.75 beats
+    assert loaded[3] == load_solo(corpus_path).rhythm and loaded[3].span == 861
 
 
 def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(tmp_path, previous_run):
