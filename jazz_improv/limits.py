@@ -35,6 +35,9 @@ MAX_PITCH_CLASS_COUNT = 10 ** 9
 # ... and its rhythm's onset gaps: rows of (length, position in the beat, gap), each in twelfths
 # of a quarter note; a corpus of 200,000 notes has a few thousand.
 MAX_ONSET_GAP_ROWS = 100_000
+# ... and its melody's span in ticks, from its first note to the end of its last (far beyond
+# any folder of pieces).
+MAX_MELODY_SPAN_TICKS = 10 ** 12
 # An entry of the preprocessing cache (far above any real entry).
 MAX_CACHE_ENTRY_BYTES = 64 << 20
 # A grammar token's length in quarter notes: four bars of 4/4, longer than any note a solo holds.

@@ -12,7 +12,7 @@ import numpy as np
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import is_midi_pitch
-from jazz_improv.limits import (MAX_ONSET_GAP_ROWS, MAX_PIECE_QUARTERS, MAX_PITCH_CLASS_COUNT, MAX_TOKEN_LENGTH,
+from jazz_improv.limits import (MAX_MELODY_SPAN_TICKS, MAX_ONSET_GAP_ROWS, MAX_PITCH_CLASS_COUNT, MAX_TOKEN_LENGTH,
                                 MAX_VALUES, MAX_VOCABULARY_BYTES)
 from jazz_improv.music_rules import is_token
 from jazz_improv.rhythm import TICKS, Rhythm
@@ -144,7 +144,7 @@ def _silences(rows, span, problem):
     def whole(number, low, high):
         return type(number) is int and low <= number <= high
 
-    if (not whole(span, 0, MAX_PIECE_QUARTERS * TICKS) or not isinstance(rows, list)
+    if (not whole(span, 0, MAX_MELODY_SPAN_TICKS) or not isinstance(rows, list)
             or not all(isinstance(row, list) and len(row) == 2 and whole(row[0], 1, span)
                        and whole(row[1], 1, span) for row in rows)
             or len({length for length, _ in rows}) != len(rows) or sum(a * b for a, b in rows) > span):
