@@ -92,27 +92,40 @@ def load_vocabulary(path):
     return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}, rhythm
 
 
+def _whole(number, low, high):
+    """Whether number is an int (not a bool or a float) from low to high."""
+    return type(number) is int and low <= number <= high
+
+
 def _rhythm(rows, openings, values, problem):
     """The Rhythm of a vocabulary's onset_gaps rows and openings, checked; None if it has neither."""
     if rows is None and openings is None:
         return None
     longest = MAX_TOKEN_LENGTH * TICKS
-
-    def whole(number, low, high):
-        return type(number) is int and low <= number <= high
-
     if (not isinstance(rows, list) or len(rows) > MAX_ONSET_GAP_ROWS
-            or not all(isinstance(row, list) and len(row) == 4 and whole(row[0], 1, longest)
-                       and whole(row[1], 0, TICKS - 1) and whole(row[2], 1, longest)
-                       and whole(row[3], 1, MAX_PITCH_CLASS_COUNT) for row in rows)):
+            or not all(isinstance(row, list) and len(row) == 4 and _whole(row[0], 1, longest)
+                       and _whole(row[1], 0, TICKS - 1) and _whole(row[2], 1, longest)
+                       and _whole(row[3], 1, MAX_PITCH_CLASS_COUNT) for row in rows)):
         raise InputError(f"{problem} (its onset_gaps must be at most {MAX_ONSET_GAP_ROWS:,} rows of "
                          f"[length, position, gap, count] in twelfths of a quarter note)")
-    if not isinstance(openings, list) or not all(whole(index, 0, len(values) - 1) for index in openings):
+    if not isinstance(openings, list) or not all(_whole(index, 0, len(values) - 1) for index in openings):
         raise InputError(f"{problem} (its openings must be indices of its values)")
     gaps = {}
     for length, position, gap, count in rows:
         gaps.setdefault((length, position), {})[gap] = count
     return Rhythm(gaps, tuple(dict.fromkeys(values[index] for index in openings)))
+
+
+def _silences(rows, span, problem):
+    """{length: count} of a vocabulary's silences rows, checked against its melody_span: every
+    length and count a whole number, all the silences fitting in the span."""
+    if (not _whole(span, 0, MAX_MELODY_SPAN_TICKS) or not isinstance(rows, list)
+            or not all(isinstance(row, list) and len(row) == 2 and _whole(row[0], 1, span)
+                       and _whole(row[1], 1, span) for row in rows)
+            or len({length for length, _ in rows}) != len(rows) or sum(a * b for a, b in rows) > span):
+        raise InputError(f"{problem} (its silences must be [length, count] rows in twelfths of a quarter "
+                         f"note, each length once, that fit in its melody_span)")
+    return {length: count for length, count in rows}
 
 
 def save_weights_file(model, path):
@@ -137,17 +150,3 @@ def load_weights_file(model, path):
         raise InputError(f"{path}: holds weights that are not numbers (NaN or infinite); "
                          "train again, or load weights saved by a run that finished")
 
-
-def _silences(rows, span, problem):
-    """{length: count} of a vocabulary's silences rows, checked against its melody_span: every
-    length and count a whole number, all the silences fitting in the span."""
-    def whole(number, low, high):
-        return type(number) is int and low <= number <= high
-
-    if (not whole(span, 0, MAX_MELODY_SPAN_TICKS) or not isinstance(rows, list)
-            or not all(isinstance(row, list) and len(row) == 2 and whole(row[0], 1, span)
-                       and whole(row[1], 1, span) for row in rows)
-            or len({length for length, _ in rows}) != len(rows) or sum(a * b for a, b in rows) > span):
-        raise InputError(f"{problem} (its silences must be [length, count] rows in twelfths of a quarter "
-                         f"note, each length once, that fit in its melody_span)")
-    return {length: count for length, count in rows}
