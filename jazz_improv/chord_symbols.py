@@ -21,6 +21,9 @@ Spelling decisions, where real books and music21 disagree (music21 spells flats 
 * 11 and 13 follow jazz practice, not the stacked-thirds textbook: on a chord with a major third
   the natural 11 clashes with the third, so ``C11`` drops the third (C9sus4: C G Bb D F) and
   ``C13``/``Cmaj13`` leave the 11 out (C E G Bb D A). Minor chords keep it (``Cm13`` has F).
+* A root followed by 5 alone is a power chord, root and fifth (``C5``, ``F#5``, ``Bb5/D``), as
+  chord charts write it; to alter a triad's fifth, put the alteration in parentheses
+  (``C(#5)`` is C augmented, ``C(b5)`` C E Gb). music21 reads ``Bb5`` as B with a flat fifth.
 * ``alt`` is a dominant seventh with every altered tension and no fifth:
   root, 3, b7, b9, #9, #11, b13 (``C7alt`` = C E Bb Db D# F# Ab).
 * The first alteration of a degree replaces its natural tone, a second one joins it:
@@ -83,9 +86,10 @@ _ALTERATIONS = {
 }
 _ALT_TONES = {"7": {10}, "9": {13, 15}, "11": {18}, "13": {20}}
 
-# Typographic variants people paste from lead sheets, and decoration that carries no meaning.
-_NORMALISE = str.maketrans({"♭": "b", "♯": "#", "∆": "Δ", "△": "Δ", "Ø": "ø", "º": "°",
-                            "−": "-", "(": None, ")": None, ",": None, " ": None})
+# Typographic variants people paste from lead sheets, and decoration that carries no meaning
+# (but for a power chord: C5 is one, C(5) is not).
+_TYPOGRAPHY = {"♭": "b", "♯": "#", "∆": "Δ", "△": "Δ", "Ø": "ø", "º": "°", "−": "-"}
+_NORMALISE = str.maketrans(dict(_TYPOGRAPHY, **{"(": None, ")": None, ",": None, " ": None}))
 
 
 def _alternatives(table):
@@ -95,6 +99,7 @@ def _alternatives(table):
 
 _NOTE = r"[A-G][b#]?"
 _ALTERATION = _alternatives(_ALTERATIONS)
+_POWER_CHORD = re.compile(rf"(?P<root>{_NOTE})5(?:/(?P<bass>{_NOTE}))?")
 _SYMBOL = re.compile(
     rf"(?P<root>{_NOTE})(?P<quality>{_alternatives(_QUALITIES)})?"
     rf"(?P<major>{_alternatives(_MAJOR_MARKS)})?(?P<number>{_alternatives(_NUMBERS)})?"
@@ -144,14 +149,15 @@ def chord_symbol_pitches(figure: str) -> tuple[int, ...]:
 
     Raises InputError naming the symbol when it cannot be read.
     """
+    power = _POWER_CHORD.fullmatch(figure.strip().translate(str.maketrans(_TYPOGRAPHY)))
     text = figure.strip().translate(_NORMALISE).replace("6/9", "69")
     if text.replace(".", "").upper() == "NC":
         return ()
-    match = _SYMBOL.fullmatch(text)
+    match = power or _SYMBOL.fullmatch(text)
     if not match:
         raise InputError(f"unknown chord symbol {quoted(figure)} (try e.g. {_EXAMPLES})")
     root = _pitch_class(match["root"])
-    pitches = sorted(_LOWEST + root + semitones for semitones in _tones(match))
+    pitches = sorted(_LOWEST + root + semitones for semitones in ({0, 7} if power else _tones(match)))
     if match["bass"] and _pitch_class(match["bass"]) != root:
         bass = _pitch_class(match["bass"])
         pitches = [p for p in pitches if p % 12 != bass]
@@ -204,7 +210,7 @@ _NAMED_QUALITIES = (
     ("dim7", (0, 3, 6, 9)), ("aug", (0, 4, 8)), ("sus4", (0, 5, 7)), ("7sus4", (0, 5, 7, 10)),
     ("mmaj7", (0, 3, 7, 11)), ("9", (0, 2, 4, 7, 10)), ("maj9", (0, 2, 4, 7, 11)), ("m9", (0, 2, 3, 7, 10)),
     ("69", (0, 2, 4, 7, 9)), ("7b9", (0, 1, 4, 7, 10)), ("7#9", (0, 3, 4, 7, 10)), ("7#5", (0, 4, 8, 10)),
-    ("13", (0, 2, 4, 7, 9, 10)), ("m11", (0, 2, 3, 5, 7, 10)),
+    ("13", (0, 2, 4, 7, 9, 10)), ("m11", (0, 2, 3, 5, 7, 10)), ("5", (0, 7)),
 )
 
 

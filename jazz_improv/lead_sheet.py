@@ -35,7 +35,8 @@ MUSICXML_KINDS = {"": "major", "m": "minor", "7": "dominant", "maj7": "major-sev
                   "dim7": "diminished-seventh", "aug": "augmented", "sus4": "suspended-fourth",
                   "7sus4": "suspended-fourth", "mmaj7": "major-minor", "9": "dominant-ninth",
                   "maj9": "major-ninth", "m9": "minor-ninth", "69": "major-sixth", "7b9": "dominant",
-                  "7#9": "dominant", "7#5": "augmented-seventh", "13": "dominant-13th", "m11": "minor-11th"}
+                  "7#9": "dominant", "7#5": "augmented-seventh", "13": "dominant-13th", "m11": "minor-11th",
+                  "5": "power"}
 SYMBOL = re.compile(r"(?P<root>[A-G][b#♭♯]?)(?P<kind>.*?)(?:/(?P<bass>[A-G][b#♭♯]?))?")  # C6/9 has no bass
 GRID = (4, 3)  # notation's grid: sixteenths and eighth-note triplets
 PAGE_HEIGHT = 60_000  # Verovio's tallest page, in its units (a tenth of a staff space)

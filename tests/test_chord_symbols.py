@@ -83,6 +83,13 @@ SYMBOLS = [
     ("Cadd9", {C, E, G, D}),
     ("C7/E", {C, E, G, Bb}),
     ("Dm7/G", {D, F, A, C, G}),
+    ("C5", {C, G}),  # power chords: root and fifth, the root taking its accidental
+    ("F#5", {Gb, Db}),
+    ("Bb5", {Bb, F}),
+    ("Ab5", {Ab, Eb}),
+    ("E♭5", {Eb, Bb}),
+    ("C(#5)", {C, E, Ab}),  # an altered fifth in parentheses alters a triad
+    ("C(b5)", {C, E, Gb}),
     ("N.C.", set()),
     ("NC", set()),
     ("N.C", set()),
@@ -106,13 +113,13 @@ def test_root_position_chords_sit_in_the_octave_below_middle_c(figure):
 
 @pytest.mark.parametrize("figure, root", [("Bb7", Bb), ("Ebmaj7", Eb), ("Abm7b5", Ab),
                                           ("Db7#9", Db), ("C-7", C), ("B-7", B), ("F#m7b5", Gb),
-                                          ("C7alt", C)])
+                                          ("C7alt", C), ("Bb5", Bb), ("F#5", Gb)])
 def test_root_is_the_lowest_note(figure, root):
     assert chord_symbol_pitches(figure)[0] % 12 == root
 
 
 @pytest.mark.parametrize("figure, bass", [("C7/E", E), ("Dm7/G", G), ("C/G", G), ("F/G", G),
-                                          ("Cmaj7/B", B), ("Ebmaj7/Bb", Bb), ("Am7/G", G)])
+                                          ("Cmaj7/B", B), ("Ebmaj7/Bb", Bb), ("Am7/G", G), ("Bb5/D", D)])
 def test_slash_chord_bass_is_the_lowest_note_alone_in_its_octave(figure, bass):
     pitches = chord_symbol_pitches(figure)
     assert pitches[0] % 12 == bass
@@ -203,6 +210,7 @@ def test_every_named_chord_reads_back_as_its_name():
     ((56, 63, 67, 70, 72), "Abmaj9"),  # Ab Eb G Bb C: all five explained, not C minor 7 and a stray Ab
     ((52, 55, 60), "C"),  # no slash: a voicing's lowest note is no bass line
     ((48, 52, 58), "C7"),  # a seventh chord without its fifth is still one
+    ((43, 62), "G5"),  # a bare fifth, as Metheny's comping plays one: not Dsus4 without its 2
     ((), ""),
 ])
 def test_chords_are_named_as_charts_name_them(pitches, name):

@@ -48,6 +48,16 @@ def test_chord_symbols_are_the_users_symbol_for_symbol(tmp_path):
     assert kinds[:4] == ["minor-seventh", "dominant", "major-seventh", "minor-seventh"]
 
 
+def test_power_chords_are_shown_as_written_and_played_as_fifths(tmp_path):
+    score = improvised(tmp_path, "Bb5 | F#5 | E5 Ab5", bars=3)
+    played = [tuple(p.pitchClass for p in c.pitches) for c in score.parts[1].flatten().notes]
+    assert played == [(10, 5), (6, 1), (4, 11), (8, 3)]  # Bb F, F# C#, E B, Ab Eb
+    text = musicxml_text(lead_sheet(score, 4))
+    symbols = converter.parse(text, format="musicxml").parts[0].recurse().getElementsByClass(harmony.ChordSymbol)
+    assert [shown_figure(s) for s in symbols] == ["Bb5", "F#5", "E5", "Ab5"]
+    assert re.findall(r'<kind text="[^"]*">([^<]+)</kind>', text) == ["power"] * 4
+
+
 def test_chord_symbols_are_named_from_the_pitches_without_a_progression(tmp_path):
     score = stream.Score([stream.Part([note.Note("E4", quarterLength=4)]), stream.Part()])
     for offset, pitches in ((0, ["A2", "C4", "E4", "G4"]), (2, ["D3", "F#3", "A3", "C4"])):
