@@ -17,7 +17,7 @@ from jazz_improv.corpus import Options, corpus_file, load_solo
 from jazz_improv.course_forms import CourseFormError, values_unpacked
 from jazz_improv.limits import (DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_VALUES, MAX_WINDOW_VALUES,
                                 PHRASE_QUARTERS)
-from jazz_improv.midi_output import TEMPO_BPM, write_midi
+from jazz_improv.midi_output import TEMPO_BPM, time_signature, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
 from jazz_improv.rhythm import BREATH, TICKS, breathe, hold_long_rests, ticks, token_length
@@ -157,7 +157,9 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         chords = corpus.chords if chords is None else chords
     ours = register is not None  # the course's rules, or ours (README, "Differences from the course")
     rng = random.Random(seed)
-    melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM)])
+    # The metre goes into the MIDI file, which music21 would otherwise mark 4/4 whatever the bars
+    melody = stream.Part([instrument.ElectricGuitar(), tempo.MetronomeMark(number=TEMPO_BPM),
+                          time_signature(beats_per_bar)])
     accompaniment = stream.Part([instrument.Piano()])
     phrase_longest = None  # bars a phrase may last
     if progression is None:

@@ -17,14 +17,14 @@ from bisect import bisect_right
 from fractions import Fraction
 from pathlib import Path
 
-from music21 import chord, clef, harmony, instrument, key, metadata, meter, note, pitch, scale, stream, tempo, tie
+from music21 import chord, clef, harmony, instrument, key, metadata, note, pitch, scale, stream, tempo, tie
 from music21.stream import makeNotation
 from music21.musicxml.m21ToXml import GeneralObjectExporter
 
 from jazz_improv.band import BASS_ID
 from jazz_improv.chord_symbols import ROOT_NAMES, chord_name, chord_root, chord_symbol_pitches
 from jazz_improv.console import InputError
-from jazz_improv.midi_output import TEMPO_BPM
+from jazz_improv.midi_output import TEMPO_BPM, time_signature
 from jazz_improv.music_rules import spelled_note
 from jazz_improv.safe_files import write_atomically
 
@@ -125,12 +125,6 @@ def _line(notes, chords_at):
     return spelled
 
 
-def _time_signature(beats_per_bar):
-    bar = Fraction(beats_per_bar)  # in quarter notes: 3 is 3/4, 5/2 is 5/8
-    unit = 4 * bar.denominator
-    return meter.TimeSignature(f"{bar * unit / 4}/{unit}")
-
-
 def lead_sheet(score, beats_per_bar, title="Your improvisation", the_key=None):
     """The lead sheet of a score from generate_music (melody part, then chord part), a music21
     Score: "Solo" (the melody, chord symbols above it), "Chords" and, with --band, "Bass";
@@ -143,7 +137,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation", the_key=None):
     for part, made, name in ((solo, instrument.ElectricGuitar(), "Solo"), (comping, instrument.Piano(), "Chords")):
         _name(made, name, part.id)
         part.insert(0, made)
-        part.insert(0, _time_signature(beats_per_bar))
+        part.insert(0, time_signature(beats_per_bar))
         part.insert(0, key.KeySignature(the_key.sharps))
     solo.insert(0, tempo.MetronomeMark(number=TEMPO_BPM))
     # a note followed by less than an eighth's silence is written to the next onset, as
@@ -165,7 +159,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation", the_key=None):
         if part.id == BASS_ID:  # with --band: the bass line on its own staff; drums are not written
             bass = stream.Part(id="Bass")
             made = _name(instrument.AcousticBass(), "Bass", "Bass")
-            bass.append([made, _time_signature(beats_per_bar), key.KeySignature(the_key.sharps),
+            bass.append([made, time_signature(beats_per_bar), key.KeySignature(the_key.sharps),
                          clef.Bass8vbClef()])  # a bass sounds an octave below where it is written
             _write(bass, _line(list(part.flatten().notes), chords_at),
                    lambda spelled: note.Note(spelled.nameWithOctave), bar_end, bar)

@@ -87,8 +87,10 @@ def load_vocabulary(path):
             or not all(type(c) is int and 0 <= c <= MAX_PITCH_CLASS_COUNT for c in counts)):
         raise InputError(f"{problem} (its pitch_class_counts must be 12 counts of notes)")
     rhythm = _rhythm(gaps, openings, values, problem)
-    if rhythm is not None and (silences is not None or span is not None):
-        rhythm = rhythm._replace(silences=_silences(silences, span, problem), span=span)
+    if silences is not None or span is not None:  # checked even where there is no rhythm to hold them
+        silences = _silences(silences, span, problem)
+        if rhythm is not None:
+            rhythm = rhythm._replace(silences=silences, span=span)
     return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}, rhythm
 
 

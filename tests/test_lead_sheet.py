@@ -5,6 +5,7 @@ can show, and its engraving by Verovio."""
 import re
 from fractions import Fraction
 
+import mido
 import numpy as np
 import pytest
 from music21 import chord, converter, harmony, note, stream
@@ -93,8 +94,12 @@ def test_notes_are_spelled_in_the_key_and_the_chord_and_chromatic_ones_by_direct
 def test_the_metre_is_the_pieces(tmp_path, beats_per_bar, signature):
     score = improvised(tmp_path, "C | F", bars=2, beats_per_bar=beats_per_bar)
     sheet = read_back(lead_sheet(score, beats_per_bar))
-    assert sheet.parts[0].recurse().getElementsByClass("TimeSignature")[0].ratioString == signature
+    assert [t.ratioString for t in sheet.parts[0].recurse().getElementsByClass("TimeSignature")] == [signature]
     assert all(m.duration.quarterLength == beats_per_bar for m in sheet.parts[0].getElementsByClass("Measure"))
+    # and the MIDI file says so, as a sequencer or notation program reads it (music21 alone writes 4/4)
+    written = [(m.numerator, m.denominator) for track in mido.MidiFile(tmp_path / "a.midi").tracks
+               for m in track if m.type == "time_signature"]
+    assert written == [tuple(map(int, signature.split("/")))]
 
 
 def test_a_beat_holds_triplets_or_sixteenths_never_both():

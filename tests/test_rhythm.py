@@ -116,6 +116,10 @@ def test_a_rhythms_silences_round_trip_through_the_vocabulary_and_are_checked(tm
         path.write_text(json.dumps(dict(entry, silences=silences, melody_span=span)))
         with pytest.raises(InputError, match="silences"):
             load_vocabulary(path)
+    without_rhythm = {key: item for key, item in entry.items() if key not in ("onset_gaps", "openings")}
+    path.write_text(json.dumps(dict(without_rhythm, silences="junk", melody_span=-3)))
+    with pytest.raises(InputError, match="silences"):  # checked all the same
+        load_vocabulary(path)
     del entry["silences"], entry["melody_span"]  # a vocabulary from before them
     path.write_text(json.dumps(entry))
     assert load_vocabulary(path)[3] == rhythm._replace(silences=None, span=0)
