@@ -69,8 +69,8 @@ snippet_seconds = 120  # the training snippet plays at most the corpus's first t
 # ### 1.1 - Dataset
 #
 # The training data is 18 measures of Metheny's guitar solo over the piano's chords. The
-# cell below reads them and plays them with our small synthesizer, so you can hear what the
-# model learns from. (With `--midi`, your own piece: `load_solo` finds its melody and chords.)
+# cell below reads them and plays them (with FluidSynth where it is installed, else with our
+# small synthesizer), so you can hear what the model learns from. (With `--midi`, your own piece: `load_solo` finds its melody and chords.)
 #
 # The solo has been cut into measures. Each note becomes a *value*: a token such as
 # `C,0.250,<M-2,m-6>` that says what kind of note it is relative to the chord under it
@@ -179,8 +179,9 @@ densor = Dense(n_values, activation="softmax")
 # 4. turns the hidden state into a softmax over values with `densor`, and keeps it.
 #
 # Slicing with `X[:, t, :]` adds a slice operation that remembers its own `t`. The course
-# used `Lambda(lambda x: X[:, t, :])`; Keras 3 re-runs a Lambda's function each time it
-# traces the model, when `t` has become 29, so every step would read the last value.
+# used `Lambda(lambda x: X[:, t, :])`, a function that slices the model's input `X` rather
+# than its own argument, at whatever `t` is when it runs. Keras 3 runs it again when it
+# trains, on a symbolic `X` and with `t` at 29, so `fit` stops with a TypeError.
 #
 # The model is a `FastTrainingModel`: a Keras `Model` that trains exactly the same way,
 # several times faster, by computing the 30 losses in one operation and feeding `fit`
@@ -410,7 +411,7 @@ if __name__ == "__main__":
 #
 # Values are not yet music. `generate_music` asks the model for five phrases of values,
 # lets the grammar pick notes that fit the solo's chords, and applies a few clean-up rules
-# (no repeated notes, one note at a time). Then it writes the MIDI file. With `--chords`, it
+# (a repeated note is tied to the one before, one note sounds at a time). Then it writes the MIDI file. With `--chords`, it
 # improvises over your progression instead, looped for 16 bars; `--bars` sets the length of
 # either.
 #

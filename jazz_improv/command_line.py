@@ -98,9 +98,9 @@ def parser():
                              f"{DEFAULT_PHRASES} phrases over the corpus's chords, as the course "
                              f"plays over its own; {DEFAULT_BARS} bars with --chords)")
     parser.add_argument("--windows", metavar="N", type=_whole_number(1, MAX_WINDOWS, ", the limit"),
-                        help="training windows of 30 values (default: 60 for a corpus the size of "
-                             "the course's, about three for every 30 tokens of a longer one; at most "
-                             f"{MAX_WINDOWS})")
+                        help="training windows of 30 values (default: the course's 60; for a corpus "
+                             "of more than about 600 tokens, one for every 10, so that each is seen "
+                             f"about three times; at most {MAX_WINDOWS})")
     parser.add_argument("--temperature", type=_temperature, default=0.0,
                         help="0 picks the most likely value (the course); above 0 samples, "
                              "more adventurous as it grows (default: 0)")
