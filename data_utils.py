@@ -20,7 +20,7 @@ from jazz_improv.limits import (DEFAULT_BARS, DEFAULT_PHRASES, MAX_BARS, MAX_VAL
 from jazz_improv.midi_output import TEMPO_BPM, time_signature, write_midi
 from jazz_improv.music_rules import phrase_chords, progression_bars
 from jazz_improv.piece_files import DEFAULT_BEATS_PER_BAR
-from jazz_improv.rhythm import BREATH, TICKS, breathe, hold_long_rests, ticks, token_length
+from jazz_improv.rhythm import BREATH, TICKS, breathe, hold_long_rests, let_ring, ticks, token_length
 from music_utils import data_processing, windows_for
 from preprocess import get_corpus_data, get_musical_data
 from qa import clean_up_notes, prune_grammar, prune_notes
@@ -207,9 +207,12 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
         # the corpus plays when one fits, so approach tones stay: jazz lines are full of them
         # (README, "Differences from the course", item 18), and the course's rule left none.
         predicted_tones = predicted_tones.replace(" X", " C")
+        own_lengths = None  # ours: each note value's own length, before the corpus's gaps cut it
         if not ours:
             predicted_tones = prune_grammar(predicted_tones.replace(" A", " C"), rng)
         elif rhythm is not None:
+            own_lengths = [token_length(token.split(",")[1]) for token in predicted_tones.split(" ")
+                           if not token.startswith("R")]
             # The values' own lengths (triplets too), each followed by the corpus's gap
             predicted_tones = breathe(predicted_tones, rhythm.gaps, rng)
             # ... and a model that replays the bar where its tune rests rests no more often than the tune
@@ -223,6 +226,8 @@ def generate_music(inference_model, indices_values=None, chords=None, predict_an
                                     phrase_bars, beats_per_bar, held=ours and progression is None)  # N.C. is silence
         sounds = unparse_grammar(predicted_tones, curr_chords, rng, register=register,
                                  pitch_classes=pitch_classes)
+        if own_lengths:  # a note the next one follows sooner rings on into it, as the corpus's do
+            sounds = let_ring(sounds, own_lengths)
         # Ours: a repeated note is tied to the one before rather than left out as a silence.
         sounds = prune_notes(sounds, tie=ours)
         sounds = clean_up_notes(sounds, tie=ours)

@@ -411,18 +411,19 @@ if __name__ == "__main__":
 #
 # Values are not yet music. `generate_music` asks the model for five phrases of values,
 # lets the grammar pick notes that fit the solo's chords, and applies a few clean-up rules
-# (a repeated note is tied to the one before, one note sounds at a time). Then it writes the MIDI file. With `--chords`, it
-# improvises over your progression instead, looped for 16 bars; `--bars` sets the length of
-# either.
+# (no note repeats the one before, no two start together). Then it writes the MIDI file.
+# With `--chords`, it improvises over your progression instead, looped for 16 bars; `--bars`
+# sets the length of either.
 #
 # Unlike the course's rules, ours keep every note inside the corpus melody's register,
 # lean on the corpus's own intervals, favour the pitch classes the corpus plays most, and
 # keep approach tones rather than turning them into chord tones. They also keep the corpus's
 # rhythm: each value is followed by a gap drawn from the corpus's gaps at the same place in
-# the beat, so triplets stay triplets and the line breathes where Metheny's does; the phrases
-# walk through the solo's chords bar after bar, and each starts from a different value that
-# begins one of the corpus's beats, so no two are alike. The report at the end measures how
-# close that comes (README: "How good is it").
+# the beat, so triplets stay triplets and the line breathes where Metheny's does (a note
+# the next one follows sooner rings on into it, as his do, and a repeated note is tied to
+# the one before); the phrases walk through the solo's chords bar after bar, and each starts
+# from a different value that begins one of the corpus's beats, so no two are alike. The
+# report at the end measures how close that comes (README: "How good is it").
 
 # %%
 if __name__ == "__main__":

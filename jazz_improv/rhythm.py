@@ -154,6 +154,32 @@ def breathe(grammar, gaps, rng, start=0):
     return " ".join(laid)
 
 
+def let_ring(elements, lengths):
+    """Let each note that the next one follows sooner than its own length sound on into it,
+    as the corpus's notes do there (breathe cut it at the next onset, which can leave a blip
+    a twelfth of a beat long), but never past the start of the note after that one.
+
+    Arguments:
+        elements -- Notes and Rests in time order, one for each token of a laid grammar string
+                    (as grammar.unparse_grammar makes them)
+        lengths -- each Note's own length in quarter notes, in order: its value's before
+                   breathe laid it
+    Returns:
+        the elements, as a list; a note followed by a rest, or by nothing, keeps its length
+    """
+    elements = list(elements)
+    notes = [e for e in elements if isinstance(e, note.Note)]
+    place = {id(e): i for i, e in enumerate(elements)}
+    for played, length in zip(notes, lengths):
+        i = place[id(played)]
+        if played.quarterLength >= length or i + 1 == len(elements) or not isinstance(elements[i + 1], note.Note):
+            continue
+        following = elements[i + 1]
+        until = elements[i + 2].offset if i + 2 < len(elements) else following.offset + following.quarterLength
+        played.quarterLength = max(played.quarterLength, min(length, until - played.offset))
+    return elements
+
+
 def hold_long_rests(grammar, rhythm, shortest, start, kept):
     """Keep long rests no more often than the corpus has them.
 

@@ -12,7 +12,8 @@ from music21 import chord, note
 from data_utils import generate_music
 from jazz_improv.report import harmony_change_share, originality, rhythm_metrics
 from jazz_improv.console import InputError
-from jazz_improv.rhythm import Rhythm, breathe, corpus_rhythm, draw_gap, hold_long_rests, melody_silences, token_length
+from jazz_improv.rhythm import (Rhythm, breathe, corpus_rhythm, draw_gap, hold_long_rests, let_ring, melody_silences,
+                                token_length)
 from jazz_improv.saved_model import load_vocabulary, save_vocabulary
 
 
@@ -165,6 +166,42 @@ def test_silence_comes_from_the_corpus_gaps():
 def test_a_note_that_the_next_one_follows_sooner_is_cut_short():
     corpus = corpus_rhythm(line((0, 0.25), (Fraction(1, 12), 0.25), (1, 0.25)), ["C,0.250"])
     assert breathe("C,0.250 C,0.250,<m2,P-4>", corpus.gaps, random.Random(0)).startswith("C,0.083 ")
+
+
+def test_a_note_cut_by_the_next_rings_on_into_it_until_the_one_after():
+    def made(kind, offset, length):
+        element = note.Note("C4") if kind == "note" else note.Rest()
+        element.offset, element.quarterLength = Fraction(offset), Fraction(length)
+        return element
+
+    F = Fraction
+    laid = [made("note", 0, F(1, 12)), made("note", F(1, 12), F(1, 6)), made("note", F(1, 4), F(1, 4)),
+            made("rest", F(1, 2), F(1, 2)),
+            made("note", 1, F(1, 12)), made("rest", F(13, 12), F(11, 12)),  # the next is a rest
+            made("note", 2, F(1, 12)), made("note", F(25, 12), F(1, 12)), made("note", F(13, 6), F(1, 12))]
+    own = [F(1, 4), F(1, 4), F(1, 4), F(1, 4), 1, F(1, 4), F(1, 4)]
+    rung = let_ring(laid, own)
+    assert [e.quarterLength for e in rung] == [
+        F(1, 4), F(1, 4), F(1, 4), F(1, 2),  # each its own sixteenth, into the next
+        F(1, 12), F(11, 12),  # before a rest: as it was
+        F(1, 6),  # a quarter note's value, up to the note after next
+        F(1, 6),  # up to the end of the last
+        F(1, 12)]  # the last: nothing after it, as it was
+
+
+def test_no_note_of_a_phrase_is_a_blip_where_the_corpus_slurs(tmp_path):
+    # The corpus starts each sixteenth 2 ticks (a sixth of a beat) after the one before: laid on
+    # it, every note would last 2 ticks; each sounds its sixteenth, a tick into the next.
+    rhythm = Rhythm({(3, position): {2: 1} for position in range(12)}, ())
+
+    def predict_and_sample(model):
+        return None, np.zeros((50, 1), dtype=int)  # sixteenths
+
+    score = generate_music(None, VALUES, c_and_f_bars(), predict_and_sample, out_path=tmp_path / "a.midi",
+                           register=(55, 79), rhythm=rhythm, phrases=1)
+    notes = list(score.parts[0].flatten().notes)
+    assert [n.offset for n in notes[:4]] == [0, Fraction(1, 6), Fraction(1, 3), Fraction(1, 2)]
+    assert {n.quarterLength for n in notes[:-1]} == {0.25}  # the last one is held to the bar line
 
 
 class OpeningModel:
