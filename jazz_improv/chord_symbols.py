@@ -88,8 +88,8 @@ _ALT_TONES = {"7": {10}, "9": {13, 15}, "11": {18}, "13": {20}}
 
 # Typographic variants people paste from lead sheets, and decoration that carries no meaning
 # (but for a power chord: C5 is one, C(5) is not).
-_TYPOGRAPHY = {"♭": "b", "♯": "#", "∆": "Δ", "△": "Δ", "Ø": "ø", "º": "°", "−": "-"}
-_NORMALISE = str.maketrans(dict(_TYPOGRAPHY, **{"(": None, ")": None, ",": None, " ": None}))
+_TYPOGRAPHY = str.maketrans({"♭": "b", "♯": "#", "∆": "Δ", "△": "Δ", "Ø": "ø", "º": "°", "−": "-"})
+_NORMALISE = _TYPOGRAPHY | str.maketrans({"(": None, ")": None, ",": None, " ": None})
 
 
 def _alternatives(table):
@@ -149,7 +149,7 @@ def chord_symbol_pitches(figure: str) -> tuple[int, ...]:
 
     Raises InputError naming the symbol when it cannot be read.
     """
-    power = _POWER_CHORD.fullmatch(figure.strip().translate(str.maketrans(_TYPOGRAPHY)))
+    power = _POWER_CHORD.fullmatch(figure.strip().translate(_TYPOGRAPHY))
     text = figure.strip().translate(_NORMALISE).replace("6/9", "69")
     if text.replace(".", "").upper() == "NC":
         return ()
