@@ -202,23 +202,24 @@ def hold_long_rests(grammar, rhythm, shortest, start, kept):
     if rhythm is None or rhythm.silences is None:
         return grammar, kept
     corpus_long = sum(count for length, count in rhythm.silences.items() if length >= shortest)
-    laid, rests, rest_start, position = [], [], start, start  # rests: the R tokens since the last note
-    for token in grammar.split(" "):
+    # in quarter notes, exactly: a length off the grid moves no onset
+    laid, rests, rest_start, position = [], [], Fraction(start, TICKS), Fraction(start, TICKS)
+    for token in grammar.split(" "):  # rests: the R tokens since the last note
         terms = token.split(",")
         if terms[0] == "R":
             rest_start = rest_start if rests else position
             rests.append(token)
         else:
-            if not rests or position - rest_start < shortest or not laid:
+            if not rests or (position - rest_start) * TICKS < shortest or not laid:
                 laid += rests
-            elif kept * rhythm.span < rest_start * corpus_long:  # fewer than the corpus's, rounded up
+            elif kept * rhythm.span < rest_start * TICKS * corpus_long:  # fewer than the corpus's, rounded up
                 laid += rests
                 kept += 1
             else:  # the note before, laid[-1], is held through the rest
                 held = laid[-1].split(",")
-                held[1] = _format(token_length(held[1]) + Fraction(position - rest_start, TICKS))
+                held[1] = _format(token_length(held[1]) + position - rest_start)
                 laid[-1] = ",".join(held)
             rests = []
             laid.append(token)
-        position += ticks(token_length(terms[1]))
+        position += token_length(terms[1])
     return " ".join(laid + rests), kept
