@@ -420,8 +420,8 @@ if __name__ == "__main__":
 # keep approach tones rather than turning them into chord tones. They also keep the corpus's
 # rhythm: each value is followed by a gap drawn from the corpus's gaps at the same place in
 # the beat, so triplets stay triplets and the line breathes where Metheny's does (a note
-# the next one follows sooner rings on into it, as his do, and a repeated note is tied to
-# the one before); the phrases walk through the solo's chords bar after bar, and each starts
+# the next one follows within a sixteenth rings on into it, as his do, and a repeated note
+# is tied to the one before); the phrases walk through the solo's chords bar after bar, and each starts
 # from a different value that begins one of the corpus's beats, so no two are alike. The
 # report at the end measures how close that comes (README: "How good is it").
 

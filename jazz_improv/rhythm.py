@@ -25,6 +25,8 @@ from music21 import note
 TICKS = 12  # ticks per quarter note
 # A cut phrase ends this many ticks before its last bar line, so that the next one is heard to begin.
 BREATH = TICKS
+# The shortest note the course's grid writes (the corpus's shortest): a note is not cut shorter
+SIXTEENTH = Fraction(1, 4)
 
 
 class Rhythm(NamedTuple):
@@ -155,9 +157,11 @@ def breathe(grammar, gaps, rng, start=0):
 
 
 def let_ring(elements, lengths):
-    """Let each note that the next one follows sooner than its own length sound on into it,
-    as the corpus's notes do there (breathe cut it at the next onset, which can leave a blip
-    a twelfth of a beat long), but never past the start of the note after that one.
+    """Let a note that the next one follows within less than a sixteenth sound on into it, up
+    to a sixteenth (or its own length, if shorter), as the corpus's notes do there: breathe cut
+    it at the next onset, which can leave a blip a twelfth of a beat long. Never past the start
+    of the note after the next one; a note cut to a sixteenth or more keeps its cut length, so
+    no line rings over its next note by as much as a sixteenth.
 
     Arguments:
         elements -- Notes and Rests in time order, one for each token of a laid grammar string
@@ -172,11 +176,12 @@ def let_ring(elements, lengths):
     place = {id(e): i for i, e in enumerate(elements)}
     for played, length in zip(notes, lengths):
         i = place[id(played)]
-        if played.quarterLength >= length or i + 1 == len(elements) or not isinstance(elements[i + 1], note.Note):
+        ring = min(length, SIXTEENTH)
+        if played.quarterLength >= ring or i + 1 == len(elements) or not isinstance(elements[i + 1], note.Note):
             continue
         following = elements[i + 1]
         until = elements[i + 2].offset if i + 2 < len(elements) else following.offset + following.quarterLength
-        played.quarterLength = max(played.quarterLength, min(length, until - played.offset))
+        played.quarterLength = max(played.quarterLength, min(ring, until - played.offset))
     return elements
 
 

@@ -184,9 +184,14 @@ def test_a_note_cut_by_the_next_rings_on_into_it_until_the_one_after():
     assert [e.quarterLength for e in rung] == [
         F(1, 4), F(1, 4), F(1, 4), F(1, 2),  # each its own sixteenth, into the next
         F(1, 12), F(11, 12),  # before a rest: as it was
-        F(1, 6),  # a quarter note's value, up to the note after next
+        F(1, 6),  # a whole note's value: at most a sixteenth, and up to the note after next
         F(1, 6),  # up to the end of the last
         F(1, 12)]  # the last: nothing after it, as it was
+    # a quarter cut to an eighth is no blip and does not ring over the next; one cut to a
+    # twelfth sounds a sixteenth; a value a twelfth long keeps its own length
+    laid = [made("note", 0, F(1, 2)), made("note", F(1, 2), F(1, 12)), made("note", F(7, 12), F(1, 12)),
+            made("note", 1, 1)]
+    assert [e.quarterLength for e in let_ring(laid, [1, 1, F(1, 12), 1])] == [F(1, 2), F(1, 4), F(1, 12), 1]
 
 
 def test_no_note_of_a_phrase_is_a_blip_where_the_corpus_slurs(tmp_path):
