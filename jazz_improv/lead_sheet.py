@@ -140,6 +140,8 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation", the_key=None):
         part.insert(0, time_signature(beats_per_bar))
         part.insert(0, key.KeySignature(the_key.sharps))
     solo.insert(0, tempo.MetronomeMark(number=TEMPO_BPM))
+    # the melody's own clef: left to music21, the chord symbols' low pitches could make it a bass clef
+    solo.insert(0, clef.bestClef(stream.Stream([note.Note(n.pitch.midi) for n in melody] or [note.Note("C5")])))
     # a note followed by less than an eighth's silence is written to the next onset, as
     # transcriptions write a line of short notes: eighths, not sixteenths and sixteenth rests
     notes = _line(melody, chords_at)

@@ -102,6 +102,25 @@ def test_the_metre_is_the_pieces(tmp_path, beats_per_bar, signature):
     assert written == [tuple(map(int, signature.split("/")))]
 
 
+def test_the_solo_is_in_its_own_clef_whatever_the_chord_symbols_above_it():
+    # a waltz tune in G4-D5 under a chord on every beat: music21 alone weighed the symbols' low
+    # pitches with the tune's and wrote the tune in the bass clef, on ledger lines
+    melody = stream.Part()
+    for bar, name in enumerate(["G4", "B4", "D5", "C5", "A4", "G4", "B4", "C5"]):
+        melody.insert(3 * bar, note.Note(name, quarterLength=3))
+    comping = stream.Part()
+    voicings = [("C3", "E3", "G3"), ("D3", "F3", "A3"), ("E3", "G3", "B3"), ("F3", "A3", "C4"),
+                ("G2", "B2", "D3", "F3"), ("A2", "C3", "E3")]
+    for beat in range(24):
+        comping.insert(beat, chord.Chord(list(voicings[beat % 6]), quarterLength=1))
+    sheet = read_back(lead_sheet(stream.Score([melody, comping]), 3))
+    assert [type(c).__name__ for c in sheet.parts[0].recurse().getElementsByClass("Clef")] == ["TrebleClef"]
+    # and a low line stays in the bass clef
+    low = stream.Part([note.Note(name, quarterLength=3) for name in ["C3", "E3", "G2", "C3"]])
+    sheet = read_back(lead_sheet(stream.Score([low, stream.Part()]), 3))
+    assert [type(c).__name__ for c in sheet.parts[0].recurse().getElementsByClass("Clef")] == ["BassClef"]
+
+
 def test_a_beat_holds_triplets_or_sixteenths_never_both():
     # beat 1 triplets, beat 2 sixteenths, beat 3 both (the corpus's grids meet there), beat 4 a
     # triplet eighth after a rest
