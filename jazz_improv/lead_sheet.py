@@ -150,7 +150,7 @@ def lead_sheet(score, beats_per_bar, title="Your improvisation", the_key=None):
     ends = [n.offset + n.quarterLength for n in melody] + [c.offset + c.quarterLength for c in chords]
     bar = Fraction(beats_per_bar)
     bar_end = math.ceil(Fraction(max(ends, default=bar)) / bar) * bar
-    _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end, bar)
+    _write(solo, notes, lambda spelled: note.Note(spelled.nameWithOctave), bar_end, bar, graces=True)
     for at, figure, pitches in chord_changes(chords, the_key):
         solo.insert(at, chord_symbol(figure, pitches))
     _write(comping, [(c.offset, c.offset + c.quarterLength,
@@ -244,25 +244,31 @@ def _on_grid(offset, grids):
     return Fraction(round(offset * d), d)
 
 
-def _write(part, spans, make, bar_end, bar):
+def _write(part, spans, make, bar_end, bar, graces=False):
     """Insert (start, end, content) spans into a part as make(content) notes or chords, and rests
     between them up to bar_end (bar: the bar's length), on the notation grid, one at a time: each split at its beats
-    into tied pieces, so that a beat holds sixteenths or triplets but never both; a span that
-    starts where the last one did is left out."""
+    into tied pieces, so that a beat holds sixteenths or triplets but never both. A span that
+    starts where the last one did on the grid (a note a twelfth of a beat before the next, a
+    flam) is written as a grace note before it with graces, else left out."""
     grids = _beat_grids([start for start, _, _ in spans])
-    placed = []
+    placed = []  # (start, end, content, the contents of the grace notes before it)
     for start, end, content in spans:
         start = _on_grid(start, grids)
+        end = max(_on_grid(end, grids), start + Fraction(1, grids.get(int(start // 1), GRID[0])))
         if placed and start <= placed[-1][0]:
+            if graces:  # the same start: this one is the main note, the one before its grace note
+                _, _, grace, earlier = placed.pop()
+                placed.append((start, end, content, earlier + [grace]))
             continue
         if placed and placed[-1][1] > start:  # the one before ends where this one starts
-            placed[-1] = (placed[-1][0], start, placed[-1][2])
-        end = max(_on_grid(end, grids), start + Fraction(1, grids.get(int(start // 1), GRID[0])))
-        placed.append((start, end, content))
+            placed[-1] = (placed[-1][0], start) + placed[-1][2:]
+        placed.append((start, end, content, []))
     position = Fraction(0)
-    for start, end, content in placed + [(bar_end, bar_end, None)]:
+    for start, end, content, before in placed + [(bar_end, bar_end, None, [])]:
         if start > position:  # the silence before it, on the same grid
             _insert_split(part, position, start, note.Rest, bar)
+        for grace in before:
+            part.insert(start, make(grace).getGrace())
         if end > start:
             _insert_split(part, start, end, lambda: make(content), bar)
             position = end

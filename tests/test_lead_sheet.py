@@ -121,6 +121,18 @@ def test_the_solo_is_in_its_own_clef_whatever_the_chord_symbols_above_it():
     assert [type(c).__name__ for c in sheet.parts[0].recurse().getElementsByClass("Clef")] == ["BassClef"]
 
 
+def test_a_note_a_twelfth_of_a_beat_before_the_next_is_its_grace_note():
+    # E5 at 2/3 and F5 at 3/4 of the beat fall on one sixteenth of the notation: E5, a flam in
+    # the MIDI file, is written as F5's grace note, not left out
+    melody = stream.Part()
+    for at, name in [(0, "C5"), (Fraction(1, 4), "D5"), (Fraction(2, 3), "E5"), (Fraction(3, 4), "F5"), (1, "G5")]:
+        melody.insert(at, note.Note(name, quarterLength=0.25))
+    sheet = read_back(lead_sheet(stream.Score([melody, stream.Part([chord.Chord(["C3", "E3", "G3"], quarterLength=4)])]), 4))
+    written = [(n.offset, n.nameWithOctave, n.duration.isGrace) for n in sheet.parts[0].flatten().notes
+               if isinstance(n, note.Note)]
+    assert written == [(0, "C5", False), (0.25, "D5", False), (0.75, "E5", True), (0.75, "F5", False), (1, "G5", False)]
+
+
 def test_a_beat_holds_triplets_or_sixteenths_never_both():
     # beat 1 triplets, beat 2 sixteenths, beat 3 both (the corpus's grids meet there), beat 4 a
     # triplet eighth after a rest
