@@ -95,7 +95,7 @@ if __name__ == "__main__":
     undo_killed_run(__name__, written)  # a run killed there is undone before its files are read
     options = corpus_options(args)
     if args.load_weights:
-        indices_values, register, pitch_classes, rhythm = load_vocabulary(
+        indices_values, register, pitch_classes, rhythm, model_bar = load_vocabulary(
             Path(args.load_weights).with_name("vocabulary.json"))
         n_values = len(indices_values)
         solo = load_solo(corpus_file(args.midi), options) if args.chords is None else None
@@ -116,7 +116,8 @@ if __name__ == "__main__":
     play, played_by = renderer(args.soundfont) if not args.no_audio else (None, None)
     run = begin_run(__name__, written, outdated)  # the output folder, locked: its files are one set
     chords = solo.chords if solo else None
-    beats_per_bar = solo.beats_per_bar if solo else DEFAULT_BEATS_PER_BAR
+    # over --chords, a loaded model keeps the metre of the music it learnt
+    beats_per_bar = solo.beats_per_bar if solo else (model_bar or DEFAULT_BEATS_PER_BAR)
     if solo and not args.no_audio:
         snippet = play(audio.score_sounds(sum(solo_timeline(solo), [])), bpm=TEMPO_BPM,
                        max_seconds=snippet_seconds)
@@ -262,7 +263,8 @@ if __name__ == "__main__":
         print(f"Training curve saved in {files.loss}")
         show(files.loss)
         save_weights_file(model, files.weights)
-        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, solo.digests, rhythm)
+        save_vocabulary(files.vocabulary, indices_values, register, pitch_classes, solo.digests, rhythm,
+                        solo.beats_per_bar)
         print(f"Model saved in {files.weights} and {files.vocabulary}")
 
 # %% [markdown]

@@ -1,30 +1,33 @@
 """A trained model, saved and loaded: its weights (HDF5 arrays, no code, no pickles) and the
 vocabulary they stand for (vocabulary.json: the values, the corpus melody's register,
-pitch-class counts and rhythm, the corpus files' sha256), which is checked before anything is built from it.
+pitch-class counts and rhythm, its bar's length, the corpus files' sha256), which is checked
+before anything is built from it.
 """
 
 import errno
 import json
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from jazz_improv.console import InputError, cannot_read
 from jazz_improv.events import is_midi_pitch
-from jazz_improv.limits import (MAX_MELODY_SPAN_TICKS, MAX_ONSET_GAP_ROWS, MAX_PITCH_CLASS_COUNT, MAX_TOKEN_LENGTH,
-                                MAX_VALUES, MAX_VOCABULARY_BYTES)
+from jazz_improv.limits import (MAX_BAR_QUARTERS, MAX_MELODY_SPAN_TICKS, MAX_ONSET_GAP_ROWS, MAX_PITCH_CLASS_COUNT,
+                                MAX_TOKEN_LENGTH, MAX_VALUES, MAX_VOCABULARY_BYTES)
 from jazz_improv.music_rules import is_token
 from jazz_improv.rhythm import TICKS, Rhythm
 from jazz_improv.safe_files import TooLarge, read_untrusted_json, write_atomically
 
 
-def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256, rhythm=None):
+def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256, rhythm=None, beats_per_bar=None):
     """Write the values in index order, the corpus melody's register, its note count per pitch
     class (pitch_classes, {0-11: count}), the sha256 of the corpus's files (corpus_sha256, a
     list, e.g. corpus.Solo.digests) and its rhythm (a jazz_improv.rhythm.Rhythm: onset gaps as
     [length, position, gap, count] rows in ticks, the opening values' indices, the melody's
-    silences as [length, count] rows in ticks and its span in ticks), as JSON."""
+    silences as [length, count] rows in ticks and its span in ticks) and its bar's length in
+    quarter notes (beats_per_bar, written as text: "3", "5/2"), as JSON."""
     entry = {"values": [indices_values[i] for i in range(len(indices_values))],
              "register": list(register), "pitch_class_counts": [pitch_classes.get(pc, 0) for pc in range(12)],
              "corpus_sha256": list(corpus_sha256)}
@@ -37,13 +40,16 @@ def save_vocabulary(path, indices_values, register, pitch_classes, corpus_sha256
         if rhythm.silences is not None:
             entry["silences"] = [[length, count] for length, count in sorted(rhythm.silences.items())]
             entry["melody_span"] = rhythm.span
+    if beats_per_bar is not None:
+        entry["beats_per_bar"] = str(Fraction(beats_per_bar))
     text = json.dumps(entry, indent=1)
     write_atomically(path, lambda temporary: Path(temporary).write_text(text))
 
 
 def load_vocabulary(path):
-    """(indices_values, register, pitch_classes {0-11: count}, rhythm) from a file written by
-    save_vocabulary; rhythm is None for a vocabulary saved before rhythms were.
+    """(indices_values, register, pitch_classes {0-11: count}, rhythm, beats_per_bar) from a file
+    written by save_vocabulary; rhythm is None for a vocabulary saved before rhythms were, and
+    beats_per_bar (a Fraction, quarter notes) None for one saved before bar lengths were.
 
     The file is not trusted: its size, every value's syntax, the register, the pitch-class
     counts and the rhythm are checked before anything is built from it. Raises InputError when
@@ -58,6 +64,7 @@ def load_vocabulary(path):
         counts, classes = entry.get("pitch_class_counts"), entry.get("pitch_classes")
         gaps, openings = entry.get("onset_gaps"), entry.get("openings")
         silences, span = entry.get("silences"), entry.get("melody_span")
+        bar = entry.get("beats_per_bar")
     except FileNotFoundError as error:
         if error.errno != errno.ENOENT:  # a folder, a pipe, a device ...
             raise InputError(f"{path}: {error.strerror}; the vocabulary is a file written with the weights") from None
@@ -91,7 +98,8 @@ def load_vocabulary(path):
         silences = _silences(silences, span, problem)
         if rhythm is not None:
             rhythm = rhythm._replace(silences=silences, span=span)
-    return dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}, rhythm
+    return (dict(enumerate(values)), tuple(register), {pc: c for pc, c in enumerate(counts) if c}, rhythm,
+            None if bar is None else _bar_length(bar, problem))
 
 
 def _whole(number, low, high):
@@ -116,6 +124,18 @@ def _rhythm(rows, openings, values, problem):
     for length, position, gap, count in rows:
         gaps.setdefault((length, position), {})[gap] = count
     return Rhythm(gaps, tuple(dict.fromkeys(values[index] for index in openings)))
+
+
+def _bar_length(text, problem):
+    """A vocabulary's beats_per_bar ("3", "5/2") as a Fraction of quarter notes, checked."""
+    try:
+        bar = Fraction(text) if isinstance(text, str) and len(text) <= 16 else None
+    except (ValueError, ZeroDivisionError):
+        bar = None
+    if bar is None or not 0 < bar <= MAX_BAR_QUARTERS or bar.denominator > 16:
+        raise InputError(f"{problem} (its beats_per_bar must be a bar's length in quarter notes, "
+                         f"such as \"4\" or \"5/2\", at most {MAX_BAR_QUARTERS})")
+    return bar
 
 
 def _silences(rows, span, problem):

@@ -850,6 +850,31 @@ def test_the_real_vocabulary_is_accepted(previous_run, corpus_path):
     assert loaded[3] == load_solo(corpus_path).rhythm and loaded[3].span == 861
 
 
+def test_a_loaded_model_improvises_over_chords_in_the_metre_it_learnt(tmp_path, previous_run):
+    import mido
+
+    entry = json.loads((previous_run / "vocabulary.json").read_text())
+    assert entry["beats_per_bar"] == "4"  # Metheny's 4/4, saved with the model
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(previous_run / "djmodel.weights.h5", model)
+    (model / "vocabulary.json").write_text(json.dumps(dict(entry, beats_per_bar="3")))  # as a waltz's model
+    out = tmp_path / "out" / "my_music.midi"
+    result = run_lstm("--load-weights", model / "djmodel.weights.h5", "--chords", "Dm7 | G7 | Cmaj7", "--bars", "3",
+                      "--no-audio", "--out", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    signatures = [(m.numerator, m.denominator) for track in mido.MidiFile(out).tracks for m in track
+                  if m.type == "time_signature"]
+    assert signatures == [(3, 4)]
+    # the chords change every three beats: Dm7, G7, Cmaj7
+    played, now, starts = mido.MidiFile(out), 0, []
+    for message in played.tracks[-1]:
+        now += message.time
+        if message.type == "note_on" and message.velocity and (not starts or starts[-1] != now):
+            starts.append(now)
+    assert starts == [0, 3 * played.ticks_per_beat, 6 * played.ticks_per_beat]
+
+
 def test_a_vocabulary_from_before_the_pitch_class_counts_counts_each_class_once(tmp_path, previous_run):
     from jazz_improv.saved_model import load_vocabulary
 

@@ -107,8 +107,8 @@ def test_a_model_that_rests_in_every_phrase_rests_as_often_as_its_corpus(tmp_pat
 def test_a_rhythms_silences_round_trip_through_the_vocabulary_and_are_checked(tmp_path):
     path = tmp_path / "vocabulary.json"
     rhythm = Rhythm({(3, 0): {3: 2}}, ("C,0.250",), {24: 1, 6: 3}, 960)
-    save_vocabulary(path, {0: "C,0.250", 1: "R,2.000"}, (60, 72), {0: 3}, ["0" * 64], rhythm)
-    assert load_vocabulary(path)[3] == rhythm
+    save_vocabulary(path, {0: "C,0.250", 1: "R,2.000"}, (60, 72), {0: 3}, ["0" * 64], rhythm, Fraction(5, 2))
+    assert load_vocabulary(path)[3:] == (rhythm, Fraction(5, 2))  # and the bar: 5/8
     import json
 
     entry = json.loads(path.read_text())
@@ -121,6 +121,13 @@ def test_a_rhythms_silences_round_trip_through_the_vocabulary_and_are_checked(tm
     path.write_text(json.dumps(dict(without_rhythm, silences="junk", melody_span=-3)))
     with pytest.raises(InputError, match="silences"):  # checked all the same
         load_vocabulary(path)
+    for bar in ["0", "-3", "x", "64", "1/32", "1/0", 3, None, "9" * 40]:
+        path.write_text(json.dumps(dict(entry, beats_per_bar=bar)))
+        if bar is None:  # null: as in a vocabulary from before bar lengths
+            assert load_vocabulary(path)[4] is None
+            continue
+        with pytest.raises(InputError, match="beats_per_bar"):
+            load_vocabulary(path)
     del entry["silences"], entry["melody_span"]  # a vocabulary from before them
     path.write_text(json.dumps(entry))
     assert load_vocabulary(path)[3] == rhythm._replace(silences=None, span=0)
