@@ -15,7 +15,7 @@ from pathlib import Path
 from music21 import note
 
 from jazz_improv.music_rules import chords_at, note_kind
-from jazz_improv.rhythm import TICKS, ticks
+from jazz_improv.rhythm import TICKS, melody_silences, ticks
 from jazz_improv.safe_files import write_atomically
 
 # Note lengths, in ticks (twelfths of a quarter note): the lengths of jazz notation by name,
@@ -65,16 +65,11 @@ def rhythm_metrics(notes):
     places = Counter(ONSET_PLACES.get(onset % TICKS, "other") for onset in onsets)
     distinct = sorted(set(onsets))
     gaps = Counter(b - a for a, b in zip(distinct, distinct[1:]))
-    spans = sorted((ticks(n.offset), ticks(n.offset + n.quarterLength)) for n in notes)
-    sounding, reach = 0, spans[0][0]
-    for start, end in spans:
-        sounding += max(0, end - max(start, reach))
-        reach = max(reach, end)
-    whole = reach - spans[0][0]
+    silences, whole = melody_silences(notes)
     return {"onset_histogram": _shares(places, ONSET_BINS, len(notes)),
             "triplet_onset_share": places["triplet"] / len(notes),
             "gap_entropy": _entropy(gaps) if gaps else 0.0,
-            "silence_share": 1 - sounding / whole if whole else 0.0}
+            "silence_share": sum(length * count for length, count in silences.items()) / whole if whole else 0.0}
 
 
 def harmony_change_share(chords, beats_per_bar):
